@@ -1,0 +1,26 @@
+namespace Recommend.Core.Catalog;
+
+/// <summary>Hard filters: a product either passes or is never shown.</summary>
+public sealed record ProductFilter(
+    IReadOnlyCollection<string> Categories,
+    double? MinPrice,
+    double? MaxPrice,
+    bool InStockOnly,
+    IReadOnlyCollection<string> ExcludeProductIds)
+{
+    public static readonly ProductFilter None = new([], null, null, false, []);
+
+    public bool Matches(string productId, string category, double price, bool inStock) =>
+        (Categories.Count == 0 || Categories.Contains(category, StringComparer.Ordinal))
+        && (MinPrice is not { } min || price >= min)
+        && (MaxPrice is not { } max || price <= max)
+        && (!InStockOnly || inStock)
+        && !ExcludeProductIds.Contains(productId, StringComparer.Ordinal);
+
+    public bool Matches(Product product) =>
+        Matches(product.Id, product.Category, product.Price, product.InStock);
+
+    /// <summary>The same filter that also excludes <paramref name="more"/>.</summary>
+    public ProductFilter Excluding(IEnumerable<string> more) =>
+        this with { ExcludeProductIds = ExcludeProductIds.Union(more, StringComparer.Ordinal).ToHashSet(StringComparer.Ordinal) };
+}

@@ -1,0 +1,41 @@
+namespace Recommend.Core.History;
+
+/// <summary>
+/// Port: purchase history and the signals derived from it. Implemented by the SQLite and Postgres stores.
+/// Co-purchase counts and popularity are maintained incrementally as events arrive, in the same transaction.
+/// </summary>
+public interface IHistoryStore
+{
+    /// <summary>
+    /// Stores a batch durably and atomically; an event whose id is already stored is skipped.
+    /// Purchases update co-purchase counts (per basket, each pair once) and popularity.
+    /// </summary>
+    Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct);
+
+    /// <summary>The user's most recent interactions, newest first, one row per (product, type) at its latest time.</summary>
+    Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct);
+
+    /// <summary>Every product the user has purchased.</summary>
+    Task<IReadOnlySet<string>> GetPurchasedProductIdsAsync(string userId, CancellationToken ct);
+
+    /// <summary>For each source product, its top co-purchased neighbours by count.</summary>
+    Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct);
+
+    /// <summary>Most popular products by time-decayed purchase weight, optionally in one category.</summary>
+    Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct);
+}
+
+public readonly record struct RecordResult(int Accepted, int Duplicates);
+
+public sealed record Interaction(string ProductId, EventType Type, DateTimeOffset OccurredAt, int Count);
+
+/// <param name="Count">Baskets containing both products.</param>
+/// <param name="SourceBaskets">Baskets containing the source product.</param>
+/// <param name="NeighbourBaskets">Baskets containing the neighbour.</param>
+public sealed record CoPurchase(string SourceProductId, string ProductId, long Count, long SourceBaskets, long NeighbourBaskets);
+
+/// <param name="LogScore">
+/// ln(Σ wᵢ·e^(tᵢ/τ)) over the product's purchases: ranks identically to decayed popularity at any reference time
+/// without ever exponentiating a large number (see <see cref="Popularity"/>).
+/// </param>
+public sealed record TrendingProduct(string ProductId, string Category, double LogScore);

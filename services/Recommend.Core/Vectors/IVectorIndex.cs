@@ -1,0 +1,66 @@
+using Recommend.Core.Catalog;
+
+namespace Recommend.Core.Vectors;
+
+/// <summary>
+/// Port: a versioned vector index (embedded index or Qdrant). Writes name a version; reads go to the live one.
+/// A new version is built beside the live one and readers are switched in one atomic step, so re-indexing never
+/// serves a half-built index.
+/// </summary>
+public interface IVectorIndex
+{
+    /// <summary>Human-readable backend name for status output, e.g. "embedded" or "qdrant".</summary>
+    string Backend { get; }
+
+    /// <summary>The version readers use now, or null when nothing has been made live yet.</summary>
+    Task<IndexVersion?> GetLiveVersionAsync(CancellationToken ct);
+
+    /// <summary>All versions, newest first.</summary>
+    Task<IReadOnlyList<IndexVersion>> ListVersionsAsync(CancellationToken ct);
+
+    /// <summary>Creates an empty version for vectors of <paramref name="spec"/>; it is not live until <see cref="SetLiveVersionAsync"/>.</summary>
+    Task<IndexVersion> CreateVersionAsync(IndexSpec spec, CancellationToken ct);
+
+    /// <summary>Atomically points readers at <paramref name="version"/>.</summary>
+    Task SetLiveVersionAsync(string version, CancellationToken ct);
+
+    /// <summary>Deletes a version that is not live.</summary>
+    Task DeleteVersionAsync(string version, CancellationToken ct);
+
+    /// <summary>Inserts or replaces records; durable when the task completes. Dimension must match the version's.</summary>
+    Task UpsertAsync(string version, IReadOnlyList<VectorRecord> records, CancellationToken ct);
+
+    Task DeleteAsync(string version, IReadOnlyCollection<string> productIds, CancellationToken ct);
+
+    Task<long> CountAsync(string version, CancellationToken ct);
+
+    /// <summary>Nearest neighbours in the live version by cosine similarity, best first, honouring the filter.</summary>
+    Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct);
+
+    /// <summary>Stored (normalised) vectors of the given products in the live version; missing ids are absent.</summary>
+    Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct);
+}
+
+/// <summary>What a version's vectors mean: which model made them and at which dimension.</summary>
+public sealed record IndexSpec(string ModelId, int Dimension);
+
+public sealed record IndexVersion(string Name, IndexSpec Spec, DateTimeOffset CreatedAt, bool IsLive);
+
+/// <summary>A product's vector and the payload the index filters on.</summary>
+public sealed record VectorRecord(string ProductId, float[] Vector, string Category, double Price, bool InStock, string Title)
+{
+    public static VectorRecord For(Product product, float[] vector) =>
+        new(product.Id, vector, product.Category, product.Price, product.InStock, product.Title);
+}
+
+public sealed record VectorQuery(float[] Vector, int Limit, ProductFilter Filter);
+
+public readonly record struct VectorHit(string ProductId, float Score);
+
+/// <summary>Raised when the live index was built by another model or dimension than the caller's vectors.</summary>
+public sealed class IndexSpecMismatchException(IndexSpec live, IndexSpec requested)
+    : InvalidOperationException($"The live index holds {live.ModelId} vectors of dimension {live.Dimension}, not {requested.ModelId}/{requested.Dimension}; re-index first.")
+{
+    public IndexSpec Live { get; } = live;
+    public IndexSpec Requested { get; } = requested;
+}
