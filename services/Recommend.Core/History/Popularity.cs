@@ -24,6 +24,14 @@ public static class Popularity
         return max + Math.Log(1 + Math.Exp(-Math.Abs(a - b)));
     }
 
-    /// <summary>Weight of a purchase line: diminishing in quantity, so one wholesaler's 1,000 units do not swamp 50 customers.</summary>
-    public static double PurchaseWeight(int quantity) => 1 + Math.Log(Math.Max(quantity, 1));
+    /// <summary>
+    /// Popularity weight of one event: a purchase counts 1 + ln(quantity) (one wholesaler's 1,000 units must not
+    /// swamp 50 customers), an add-to-cart 0.3, a view or click 0.1.
+    /// </summary>
+    public static double EventWeight(EventType type, int quantity) => type switch
+    {
+        EventType.Purchase => 1 + Math.Log(Math.Max(quantity, 1)),
+        EventType.AddToCart => 0.3,
+        _ => 0.1,
+    };
 }
