@@ -8,7 +8,8 @@ public interface IHistoryStore
 {
     /// <summary>
     /// Stores a batch durably and atomically; an event whose id is already stored is skipped.
-    /// Purchases update co-purchase counts (per basket, each pair once) and popularity.
+    /// Every new event adds <see cref="Popularity.EventWeight"/> to its product's popularity key; a purchase also
+    /// joins its basket (<see cref="UserEvent.BasketKey"/>), counting each new product pair of the basket once.
     /// </summary>
     Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct);
 
