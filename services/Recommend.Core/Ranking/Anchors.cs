@@ -1,0 +1,93 @@
+using System.Numerics.Tensors;
+using Recommend.Core.History;
+
+namespace Recommend.Core.Ranking;
+
+/// <param name="Type">The strongest interaction with the product, or null for a context item of the request.</param>
+internal sealed record Anchor(string ProductId, double Weight, EventType? Type);
+
+/// <summary>
+/// The products a request is anchored on — the user's recent interactions and the request's context items — each
+/// weighted by intent and recency. Their weighted mean embedding is the user's profile vector.
+/// </summary>
+internal sealed class Anchors
+{
+    private readonly Dictionary<string, Anchor> byId;
+
+    private Anchors(Dictionary<string, Anchor> byId) => this.byId = byId;
+
+    public int Count => byId.Count;
+
+    public IReadOnlyCollection<string> Keys => byId.Keys;
+
+    public Anchor? this[string productId] => byId.GetValueOrDefault(productId);
+
+    public static Anchors Context(IEnumerable<string> productIds) =>
+        new(productIds.Distinct(StringComparer.Ordinal).ToDictionary(id => id, id => new Anchor(id, 1, null), StringComparer.Ordinal));
+
+    /// <summary>
+    /// Recency is measured back from the user's own latest event, not the wall clock, so imported history
+    /// from years ago still forms a profile and weights stay within (0, 1].
+    /// </summary>
+    public static Anchors From(IReadOnlyList<Interaction> interactions, IReadOnlyList<string> contextIds, RankingProfile profile)
+    {
+        var byId = new Dictionary<string, Anchor>(StringComparer.Ordinal);
+        if (interactions.Count > 0)
+        {
+            var latest = interactions.Max(i => i.OccurredAt);
+            foreach (var interaction in interactions)
+            {
+                var age = latest - interaction.OccurredAt;
+                var recency = Math.Pow(2, -age / profile.ProfileHalfLife);
+                var weight = IntentWeight(interaction.Type) * recency * (1 + Math.Log(Math.Max(1, interaction.Count)));
+                if (byId.TryGetValue(interaction.ProductId, out var existing))
+                {
+                    var strongest = IntentWeight(existing.Type!.Value) >= IntentWeight(interaction.Type) ? existing.Type : interaction.Type;
+                    byId[interaction.ProductId] = new Anchor(interaction.ProductId, existing.Weight + weight, strongest);
+                }
+                else
+                {
+                    byId[interaction.ProductId] = new Anchor(interaction.ProductId, weight, interaction.Type);
+                }
+            }
+        }
+
+        // The page or cart in front of the user states intent now: it outweighs any single past interaction.
+        var contextWeight = profile.ContextWeight * (byId.Count == 0 ? 1 : byId.Values.Max(a => a.Weight));
+        foreach (var id in contextIds) byId[id] = new Anchor(id, contextWeight, null);
+
+        var max = byId.Count == 0 ? 1 : byId.Values.Max(a => a.Weight);
+        return new(byId.ToDictionary(p => p.Key, p => p.Value with { Weight = p.Value.Weight / max }, StringComparer.Ordinal));
+    }
+
+    public static double IntentWeight(EventType type) => type switch
+    {
+        EventType.Purchase => 1.0,
+        EventType.AddToCart => 0.7,
+        EventType.Click => 0.4,
+        _ => 0.3,
+    };
+
+    /// <summary>The heaviest anchors, whose baskets are worth looking into.</summary>
+    public IReadOnlyCollection<string> CoPurchaseSources(int count) =>
+        byId.Values.OrderByDescending(a => a.Weight).ThenBy(a => a.ProductId, StringComparer.Ordinal)
+            .Take(count).Select(a => a.ProductId).ToList();
+
+    /// <summary>Weighted mean of the anchors' vectors, normalised; null when none of them is indexed.</summary>
+    public float[]? ProfileVector(IReadOnlyDictionary<string, float[]> vectors)
+    {
+        float[]? sum = null;
+        foreach (var (id, anchor) in byId)
+        {
+            if (!vectors.TryGetValue(id, out var vector)) continue;
+            sum ??= new float[vector.Length];
+            if (vector.Length != sum.Length) continue;
+            TensorPrimitives.MultiplyAdd(vector, (float)anchor.Weight, sum, sum);
+        }
+        if (sum is null) return null;
+        var norm = TensorPrimitives.Norm(sum);
+        if (norm <= 0) return null;
+        TensorPrimitives.Divide(sum, norm, sum);
+        return sum;
+    }
+}

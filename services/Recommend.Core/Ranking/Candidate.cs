@@ -1,0 +1,48 @@
+namespace Recommend.Core.Ranking;
+
+/// <summary>A product gathered by one or more candidate sources, with each source's normalised evidence (0..1).</summary>
+internal sealed class Candidate(string productId)
+{
+    public string ProductId { get; } = productId;
+
+    public double Similarity { get; private set; }
+    /// <summary>The anchor the similarity is to; null until attributed from vectors (profile neighbours).</summary>
+    public string? SimilarTo { get; set; }
+
+    /// <summary>Came from an index query that already applied the request's filters.</summary>
+    public bool FromFilteredIndex { get; set; }
+
+    public double CoPurchase { get; private set; }
+    public string? BoughtWith { get; private set; }
+
+    public double Trending { get; private set; }
+    public string? TrendingCategory { get; private set; }
+
+    public double SearchMatch { get; private set; }
+
+    public void AddSimilarity(double similarity, string? anchor)
+    {
+        if (similarity <= Similarity) return;
+        (Similarity, SimilarTo) = (similarity, anchor);
+    }
+
+    /// <summary>Associations add up: a product bought with several of the anchors is a stronger match.</summary>
+    public void AddCoPurchase(double association, string source)
+    {
+        if (association > strongestAssociation) (strongestAssociation, BoughtWith) = (association, source);
+        CoPurchase += association;
+    }
+
+    private double strongestAssociation;
+
+    public void AddTrending(double popularity, string category) =>
+        (Trending, TrendingCategory) = (Math.Max(Trending, popularity), category);
+
+    public void AddSearchMatch(double similarity) => SearchMatch = Math.Max(SearchMatch, similarity);
+
+    public double Score(RankingProfile profile) =>
+        profile.SimilarityWeight * Similarity
+        + profile.CoPurchaseWeight * CoPurchase
+        + profile.TrendingWeight * Trending
+        + SearchMatch;
+}

@@ -1,0 +1,137 @@
+using System.Numerics.Tensors;
+using Microsoft.Extensions.Logging;
+using Recommend.Core.Catalog;
+using Recommend.Core.History;
+
+namespace Recommend.Core.Ranking;
+
+internal sealed record ScoredCandidate(Candidate Candidate, Product Product, double Score);
+
+/// <summary>The state of one ranking request: candidates, exclusions, anchors and whether a signal failed.</summary>
+internal sealed class RankingRun(RequestOptions options, RankingProfile profile, CancellationToken ct)
+{
+    private readonly Dictionary<string, Candidate> candidates = new(StringComparer.Ordinal);
+    private readonly HashSet<string> excluded = new(StringComparer.Ordinal);
+    private Anchors anchors = Anchors.Context([]);
+    private ProductFilter? indexFilter;
+
+    public RequestOptions Options { get; } = options;
+    public RankingProfile Profile { get; } = profile;
+    public CancellationToken CancellationToken { get; } = ct;
+    public bool Degraded { get; private set; }
+    public IReadOnlyDictionary<string, float[]> AnchorVectors { get; set; } = new Dictionary<string, float[]>();
+    public string? SearchQuery { get; set; }
+
+    public int CandidateCount => candidates.Count;
+    public IEnumerable<string> CandidateIds => candidates.Keys;
+    public IEnumerable<string> AnchorIds => anchors.Keys;
+
+    /// <summary>The request's filter plus every exclusion so far, pushed down to the vector index.</summary>
+    public ProductFilter IndexFilter => indexFilter ??= Options.Filter.Excluding(excluded);
+
+    public bool NeedsAnchorAttribution => candidates.Values.Any(c => c.Similarity > 0 && c.SimilarTo is null);
+
+    public void Exclude(IEnumerable<string> productIds)
+    {
+        excluded.UnionWith(productIds);
+        indexFilter = null;
+    }
+
+    public void AddAnchors(Anchors value) => anchors = value;
+
+    public double AnchorWeight(string productId) => anchors[productId]?.Weight ?? 1;
+
+    public Candidate Candidate(string productId, bool fromFilteredIndex)
+    {
+        if (!candidates.TryGetValue(productId, out var candidate)) candidates[productId] = candidate = new Candidate(productId);
+        candidate.FromFilteredIndex |= fromFilteredIndex;
+        return candidate;
+    }
+
+    public void Degrade(string signal, Exception ex, ILogger logger)
+    {
+        Degraded = true;
+        logger.LogWarning(ex, "Ranking signal {Signal} unavailable; serving without it", signal);
+    }
+
+    /// <summary>
+    /// Candidates that survive the hard filters, judged on the catalog of record (the index payload may be stale, and a
+    /// deleted product must never be shown). Without the catalog, only index hits that were filtered at the source remain.
+    /// </summary>
+    public IEnumerable<ScoredCandidate> Eligible(IReadOnlyDictionary<string, Product>? products)
+    {
+        foreach (var candidate in candidates.Values)
+        {
+            if (excluded.Contains(candidate.ProductId)) continue;
+            Product product;
+            if (products is null)
+            {
+                if (!candidate.FromFilteredIndex) continue;
+                product = new Product(candidate.ProductId, "", "", "", 0, true, Product.NoAttributes);
+            }
+            else if (!products.TryGetValue(candidate.ProductId, out product!) || !Options.Filter.Matches(product))
+            {
+                continue;
+            }
+            var score = candidate.Score(Profile);
+            if (score > 0) yield return new ScoredCandidate(candidate, product, score);
+        }
+    }
+
+    public RecommendationResult Empty() => Result([], new Dictionary<string, float[]>(), null);
+
+    public RecommendationResult Result(
+        IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
+    {
+        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, products))).ToList();
+        return new RecommendationResult(Guid.CreateVersion7().ToString("N"), items, Degraded, Profile.Name);
+    }
+
+    private List<Reason> Reasons(Candidate candidate, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
+    {
+        string TitleOf(string id) => products?.GetValueOrDefault(id)?.Title is { Length: > 0 } title ? title : id;
+        var reasons = new List<(double Weight, Reason Reason)>();
+
+        if (candidate.Similarity > 0 && Profile.SimilarityWeight > 0
+            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, vectors)) is { } anchorId)
+        {
+            var anchor = anchors[anchorId];
+            var reason = anchor?.Type is { } type
+                ? new Reason(ReasonKind.History, anchorId, $"Because you {Verb(type)} {TitleOf(anchorId)}")
+                : new Reason(ReasonKind.Similar, anchorId, $"Similar to {TitleOf(anchorId)}");
+            reasons.Add((Profile.SimilarityWeight * candidate.Similarity, reason));
+        }
+        if (candidate.CoPurchase > 0 && candidate.BoughtWith is { } with && Profile.CoPurchaseWeight > 0)
+            reasons.Add((Profile.CoPurchaseWeight * candidate.CoPurchase, new Reason(ReasonKind.BoughtTogether, with, $"Often bought with {TitleOf(with)}")));
+        if (candidate.Trending > 0 && Profile.TrendingWeight > 0)
+            reasons.Add((Profile.TrendingWeight * candidate.Trending, new Reason(ReasonKind.Trending, null,
+                candidate.TrendingCategory is { Length: > 0 } category ? $"Trending in {category}" : "Trending now")));
+        if (candidate.SearchMatch > 0)
+            reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, $"Matches \"{SearchQuery}\"")));
+
+        return reasons.OrderByDescending(r => r.Weight).Select(r => r.Reason).ToList();
+    }
+
+    /// <summary>The anchor whose vector is closest to the candidate's: what a profile neighbour is "because of".</summary>
+    private string? NearestAnchor(string productId, IReadOnlyDictionary<string, float[]> vectors)
+    {
+        if (!vectors.TryGetValue(productId, out var vector)) return anchors.Keys.FirstOrDefault();
+        string? best = null;
+        var bestSimilarity = float.NegativeInfinity;
+        foreach (var (anchorId, anchorVector) in AnchorVectors)
+        {
+            if (anchorVector.Length != vector.Length) continue;
+            var similarity = TensorPrimitives.Dot(vector, anchorVector);
+            if (similarity > bestSimilarity) (best, bestSimilarity) = (anchorId, similarity);
+        }
+        return best;
+    }
+
+    private static string Verb(EventType type) => type switch
+    {
+        EventType.Purchase => "bought",
+        EventType.AddToCart => "added to your cart",
+        EventType.Click => "looked at",
+        _ => "viewed",
+    };
+}
