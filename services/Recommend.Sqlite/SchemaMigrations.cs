@@ -1,0 +1,112 @@
+using Microsoft.Data.Sqlite;
+
+namespace Recommend.Sqlite;
+
+/// <summary>
+/// Numbered schema scripts, applied in order at open. The applied version lives in <c>PRAGMA user_version</c>,
+/// which SQLite stores in the file header and updates inside the same transaction as the script.
+/// Never edit a released script: append a new one.
+/// </summary>
+internal static class SchemaMigrations
+{
+    private const string InitialSchema = """
+        CREATE TABLE products (
+            id          TEXT    NOT NULL PRIMARY KEY,
+            title       TEXT    NOT NULL,
+            description TEXT    NOT NULL,
+            category    TEXT    NOT NULL,
+            price       REAL    NOT NULL,
+            in_stock    INTEGER NOT NULL CHECK (in_stock IN (0, 1)),
+            attributes  TEXT    NOT NULL CHECK (json_valid(attributes)),
+            updated_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX products_by_category ON products (category, id);
+
+        -- Events may name products the catalog does not know (history is often imported first): no foreign key.
+        CREATE TABLE events (
+            event_id          TEXT    NOT NULL PRIMARY KEY CHECK (length(event_id) > 0),
+            type              INTEGER NOT NULL CHECK (type BETWEEN 1 AND 4),
+            user_id           TEXT    NOT NULL,
+            product_id        TEXT    NOT NULL CHECK (length(product_id) > 0),
+            quantity          INTEGER NOT NULL,
+            price             REAL    NOT NULL,
+            occurred_at       INTEGER NOT NULL, -- unix milliseconds, the event's own time
+            recommendation_id TEXT,
+            order_id          TEXT
+        );
+        CREATE INDEX events_by_user_recent ON events (user_id, occurred_at DESC);
+
+        CREATE TABLE basket_items (
+            basket_key TEXT NOT NULL,
+            product_id TEXT NOT NULL,
+            PRIMARY KEY (basket_key, product_id)
+        ) WITHOUT ROWID;
+
+        -- One row per product seen in any event: baskets counts purchases' baskets,
+        -- popularity_key = ln Σ wᵢ·exp(tᵢ/τ) (see Popularity).
+        CREATE TABLE product_stats (
+            product_id     TEXT    NOT NULL PRIMARY KEY,
+            baskets        INTEGER NOT NULL,
+            popularity_key REAL    NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX product_stats_by_popularity ON product_stats (popularity_key DESC, product_id);
+
+        -- No foreign keys to product_stats: the store writes both in one transaction, and the checks cost
+        -- a tenth of bulk-import time on the hottest write path.
+        CREATE TABLE co_purchases (
+            product_id   TEXT    NOT NULL,
+            neighbour_id TEXT    NOT NULL,
+            count        INTEGER NOT NULL,
+            PRIMARY KEY (product_id, neighbour_id)
+        ) WITHOUT ROWID;
+        -- Covering (the primary key rides along): top neighbours of a product come straight off the index.
+        CREATE INDEX co_purchases_by_count ON co_purchases (product_id, count DESC, neighbour_id);
+
+        -- A rowid table: vectors are kilobytes, too large for WITHOUT ROWID's clustered b-tree.
+        CREATE TABLE embedding_cache (
+            model_id  TEXT    NOT NULL,
+            dimension INTEGER NOT NULL,
+            text_hash TEXT    NOT NULL,
+            vector    BLOB    NOT NULL CHECK (length(vector) = 4 * dimension),
+            PRIMARY KEY (model_id, dimension, text_hash)
+        );
+        """;
+
+    /// <summary>Script i brings the schema from version i to version i + 1.</summary>
+    private static readonly string[] Scripts = [InitialSchema];
+
+    public static int LatestVersion => Scripts.Length;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        while (true)
+        {
+            // IMMEDIATE takes the write lock before reading the version, so two processes opening a fresh file
+            // cannot both apply the same script.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            var version = ReadVersion(connection, transaction);
+            if (version > LatestVersion)
+            {
+                throw new InvalidOperationException(
+                    $"The database is at schema version {version}, newer than this build knows ({LatestVersion}).");
+            }
+            if (version == LatestVersion) return;
+
+            using (var command = connection.CreateCommand())
+            {
+                command.Transaction = transaction;
+                command.CommandText = $"{Scripts[version]}\nPRAGMA user_version = {version + 1};";
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public static int ReadVersion(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "PRAGMA user_version;";
+        return Convert.ToInt32(command.ExecuteScalar());
+    }
+}

@@ -1,0 +1,274 @@
+using System.Text.RegularExpressions;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Recommend.Core.History;
+
+namespace Recommend.Sqlite;
+
+public sealed partial class SqliteStore
+{
+    public Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0) return Task.FromResult(default(RecordResult));
+        return WriteAsync(transaction => _eventWriter.Record(events, transaction, ct), ct);
+    }
+
+    public async Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var rows = await connection.QueryAsync<InteractionRow>(new CommandDefinition(
+            """
+            SELECT product_id AS ProductId, type AS Type, max(occurred_at) AS LastAt, count(*) AS Count
+            FROM events
+            WHERE user_id = @userId
+            GROUP BY product_id, type
+            ORDER BY LastAt DESC, ProductId, Type
+            LIMIT @limit
+            """,
+            new { userId, limit }, cancellationToken: ct));
+        return rows
+            .Select(row => new Interaction(
+                row.ProductId, (EventType)row.Type, DateTimeOffset.FromUnixTimeMilliseconds(row.LastAt), row.Count))
+            .ToList();
+    }
+
+    public async Task<IReadOnlySet<string>> GetPurchasedProductIdsAsync(string userId, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT DISTINCT product_id FROM events WHERE user_id = @userId AND type = @purchase",
+            new { userId, purchase = (int)EventType.Purchase }, cancellationToken: ct));
+        return ids.ToHashSet(StringComparer.Ordinal);
+    }
+
+    public async Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(
+        IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var result = new List<CoPurchase>();
+        // One indexed top-N query per source: a popular product has thousands of neighbours, so ranking them all
+        // in one windowed query would read far more than the limit.
+        foreach (var source in productIds.Distinct(StringComparer.Ordinal))
+        {
+            var rows = await connection.QueryAsync<CoPurchaseRow>(new CommandDefinition(
+                """
+                SELECT c.neighbour_id AS NeighbourId, c.count AS Count,
+                       source.baskets AS SourceBaskets, neighbour.baskets AS NeighbourBaskets
+                FROM co_purchases c
+                JOIN product_stats source ON source.product_id = c.product_id
+                JOIN product_stats neighbour ON neighbour.product_id = c.neighbour_id
+                WHERE c.product_id = @source
+                ORDER BY c.count DESC, c.neighbour_id
+                LIMIT @limitPerProduct
+                """,
+                new { source, limitPerProduct }, cancellationToken: ct));
+            result.AddRange(rows.Select(row =>
+                new CoPurchase(source, row.NeighbourId, row.Count, row.SourceBaskets, row.NeighbourBaskets)));
+        }
+        return result;
+    }
+
+    public async Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct)
+    {
+        await using var connection = await OpenReaderAsync(ct);
+        var sql = category is null
+            ? """
+              SELECT s.product_id AS ProductId, coalesce(p.category, '') AS Category, s.popularity_key AS LogScore
+              FROM product_stats s
+              LEFT JOIN products p ON p.id = s.product_id
+              ORDER BY s.popularity_key DESC, s.product_id
+              LIMIT @limit
+              """
+            : """
+              SELECT s.product_id AS ProductId, p.category AS Category, s.popularity_key AS LogScore
+              FROM product_stats s
+              JOIN products p ON p.id = s.product_id
+              WHERE p.category = @category
+              ORDER BY s.popularity_key DESC, s.product_id
+              LIMIT @limit
+              """;
+        var rows = await connection.QueryAsync<TrendingRow>(new CommandDefinition(sql, new { category, limit }, cancellationToken: ct));
+        return rows.Select(row => new TrendingProduct(row.ProductId, row.Category, row.LogScore)).ToList();
+    }
+
+    // Row classes have settable properties rather than constructors: on an empty result SQLite cannot tell Dapper
+    // the type of a computed column, and constructor mapping needs exact types.
+    private sealed class InteractionRow
+    {
+        public string ProductId { get; set; } = "";
+        public int Type { get; set; }
+        public long LastAt { get; set; }
+        public int Count { get; set; }
+    }
+
+    private sealed class CoPurchaseRow
+    {
+        public string NeighbourId { get; set; } = "";
+        public long Count { get; set; }
+        public long SourceBaskets { get; set; }
+        public long NeighbourBaskets { get; set; }
+    }
+
+    private sealed class TrendingRow
+    {
+        public string ProductId { get; set; } = "";
+        public string Category { get; set; } = "";
+        public double LogScore { get; set; }
+    }
+
+    /// <summary>
+    /// Prepared statements for event ingestion, owned by the writer connection and reused for every batch:
+    /// bulk history import runs them hundreds of thousands of times.
+    /// </summary>
+    private sealed class EventWriter : IDisposable
+    {
+        private readonly SqliteCommand _insertEvent;
+        private readonly SqliteCommand _joinBasket;
+        private readonly SqliteCommand _rememberBatchMember;
+        private readonly SqliteCommand _addToStats;
+        private readonly SqliteCommand _countNewPairs;
+        private readonly SqliteCommand _clearBatchMembers;
+
+        public EventWriter(SqliteConnection writer)
+        {
+            // The basket memberships this batch added. Temporary tables live on this connection only and roll back
+            // with the batch, so the table is empty whenever a batch begins.
+            using (var create = writer.CreateCommand())
+            {
+                create.CommandText = """
+                    CREATE TEMP TABLE batch_members (
+                        basket_key TEXT NOT NULL,
+                        product_id TEXT NOT NULL,
+                        PRIMARY KEY (basket_key, product_id)
+                    ) WITHOUT ROWID
+                    """;
+                create.ExecuteNonQuery();
+            }
+            _insertEvent = Prepare(writer, """
+                INSERT INTO events (event_id, type, user_id, product_id, quantity, price, occurred_at, recommendation_id, order_id)
+                VALUES ($event_id, $type, $user_id, $product_id, $quantity, $price, $occurred_at, $recommendation_id, $order_id)
+                ON CONFLICT (event_id) DO NOTHING
+                """);
+            _joinBasket = Prepare(writer, """
+                INSERT INTO basket_items (basket_key, product_id) VALUES ($basket_key, $product_id)
+                ON CONFLICT DO NOTHING
+                """);
+            _rememberBatchMember = Prepare(writer,
+                "INSERT INTO temp.batch_members (basket_key, product_id) VALUES ($basket_key, $product_id)");
+            _addToStats = Prepare(writer, """
+                INSERT INTO product_stats (product_id, baskets, popularity_key) VALUES ($product_id, $new_baskets, $key)
+                ON CONFLICT (product_id) DO UPDATE SET
+                    baskets = baskets + excluded.baskets,
+                    popularity_key = log_add_exp(popularity_key, excluded.popularity_key)
+                """);
+            // Every pair of a basket is counted once, when its later product joins. In a basket holding old members O
+            // and this batch's members N, the new directed pairs are (n, every other member) and (o, n). Counting them
+            // in one set-based statement and applying them in key order is much faster than pairing event by event:
+            // bulk history import is dominated by these writes.
+            _countNewPairs = Prepare(writer, """
+                INSERT INTO co_purchases (product_id, neighbour_id, count)
+                SELECT source, neighbour, count(*)
+                FROM (
+                    SELECT n.product_id AS source, m.product_id AS neighbour
+                    FROM temp.batch_members n
+                    JOIN basket_items m ON m.basket_key = n.basket_key AND m.product_id <> n.product_id
+                    UNION ALL
+                    SELECT o.product_id, n.product_id
+                    FROM temp.batch_members n
+                    JOIN basket_items o ON o.basket_key = n.basket_key
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM temp.batch_members x WHERE x.basket_key = o.basket_key AND x.product_id = o.product_id)
+                )
+                GROUP BY source, neighbour
+                ORDER BY source, neighbour
+                ON CONFLICT (product_id, neighbour_id) DO UPDATE SET count = count + excluded.count
+                """);
+            _clearBatchMembers = Prepare(writer, "DELETE FROM temp.batch_members");
+        }
+
+        public RecordResult Record(IReadOnlyList<UserEvent> events, SqliteTransaction transaction, CancellationToken ct)
+        {
+            foreach (var command in new[] { _insertEvent, _joinBasket, _rememberBatchMember, _addToStats, _countNewPairs, _clearBatchMembers })
+                command.Transaction = transaction;
+
+            var accepted = 0;
+            var joinedBaskets = false;
+            for (var i = 0; i < events.Count; i++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var e = events[i];
+                if (!InsertEvent(e)) continue;
+                accepted++;
+
+                var newInBasket = e.Type == EventType.Purchase && JoinBasket(e);
+                joinedBaskets |= newInBasket;
+                _addToStats.Parameters["$product_id"].Value = e.ProductId;
+                _addToStats.Parameters["$new_baskets"].Value = newInBasket ? 1 : 0;
+                _addToStats.Parameters["$key"].Value = Popularity.Key(e.OccurredAt, Popularity.EventWeight(e.Type, e.Quantity));
+                _addToStats.ExecuteNonQuery();
+            }
+
+            if (joinedBaskets)
+            {
+                ct.ThrowIfCancellationRequested();
+                _countNewPairs.ExecuteNonQuery();
+                _clearBatchMembers.ExecuteNonQuery();
+            }
+            return new RecordResult(accepted, events.Count - accepted);
+        }
+
+        /// <summary>Adds the purchase's product to its basket; false when the basket already held it.</summary>
+        private bool JoinBasket(UserEvent purchase)
+        {
+            var basketKey = purchase.BasketKey;
+            _joinBasket.Parameters["$basket_key"].Value = basketKey;
+            _joinBasket.Parameters["$product_id"].Value = purchase.ProductId;
+            if (_joinBasket.ExecuteNonQuery() == 0) return false;
+            _rememberBatchMember.Parameters["$basket_key"].Value = basketKey;
+            _rememberBatchMember.Parameters["$product_id"].Value = purchase.ProductId;
+            _rememberBatchMember.ExecuteNonQuery();
+            return true;
+        }
+
+        /// <summary>Returns false when the event id is already stored (including earlier in this batch).</summary>
+        private bool InsertEvent(UserEvent e)
+        {
+            var p = _insertEvent.Parameters;
+            p["$event_id"].Value = e.EventId;
+            p["$type"].Value = (int)e.Type;
+            p["$user_id"].Value = e.UserId;
+            p["$product_id"].Value = e.ProductId;
+            p["$quantity"].Value = e.Quantity;
+            p["$price"].Value = e.Price;
+            p["$occurred_at"].Value = e.OccurredAt.ToUnixTimeMilliseconds();
+            p["$recommendation_id"].Value = (object?)e.RecommendationId ?? DBNull.Value;
+            p["$order_id"].Value = (object?)e.OrderId ?? DBNull.Value;
+            return _insertEvent.ExecuteNonQuery() == 1;
+        }
+
+        private static SqliteCommand Prepare(SqliteConnection connection, string sql)
+        {
+            var command = connection.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in ParameterNames(sql))
+                command.Parameters.Add(new SqliteParameter { ParameterName = name });
+            command.Prepare();
+            return command;
+        }
+
+        private static IEnumerable<string> ParameterNames(string sql) =>
+            Regex.Matches(sql, @"\$[a-z_]+")
+                .Select(match => match.Value)
+                .Distinct(StringComparer.Ordinal);
+
+        public void Dispose()
+        {
+            _insertEvent.Dispose();
+            _joinBasket.Dispose();
+            _rememberBatchMember.Dispose();
+            _addToStats.Dispose();
+            _countNewPairs.Dispose();
+            _clearBatchMembers.Dispose();
+        }
+    }
+}

@@ -1,0 +1,197 @@
+using System.Collections;
+using Microsoft.Data.Sqlite;
+using Recommend.Core.Catalog;
+using Recommend.Core.History;
+
+namespace Recommend.Sqlite.Tests;
+
+/// <summary>Behaviour particular to the SQLite store: schema migrations, journal mode, rollback, cross-process writers.</summary>
+public sealed class SqliteStoreTests : IDisposable
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly DateTimeOffset Noon = new(2024, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly TempDatabase _database = new();
+
+    [Fact]
+    public async Task Reopening_applies_no_migration_twice_and_keeps_the_data()
+    {
+        await using (var store = SqliteStore.Open(_database.Path))
+            await store.UpsertProductsAsync([Item("p1")], None);
+        var schemaAfterFirstOpen = ReadSchema();
+
+        for (var reopen = 0; reopen < 2; reopen++)
+        {
+            await using var store = SqliteStore.Open(_database.Path);
+            Assert.Equal(1, await store.CountProductsAsync(None));
+        }
+
+        Assert.Equal(SchemaMigrations.LatestVersion, ReadPragma("user_version"));
+        Assert.Equal(schemaAfterFirstOpen, ReadSchema());
+    }
+
+    [Fact]
+    public async Task A_database_from_a_newer_schema_is_refused()
+    {
+        await using (SqliteStore.Open(_database.Path)) { }
+        Execute($"PRAGMA user_version = {SchemaMigrations.LatestVersion + 1}");
+
+        var error = Assert.Throws<InvalidOperationException>(() => SqliteStore.Open(_database.Path));
+        Assert.Contains("newer", error.Message);
+    }
+
+    [Fact]
+    public async Task The_database_uses_a_write_ahead_log()
+    {
+        await using (SqliteStore.Open(_database.Path)) { }
+
+        Assert.Equal("wal", ReadPragma<string>("journal_mode"));
+    }
+
+    [Fact]
+    public async Task A_batch_with_an_invalid_event_applies_nothing()
+    {
+        await using var store = SqliteStore.Open(_database.Path);
+        UserEvent[] valid = [Purchase("e1", "a", "o1"), Purchase("e2", "b", "o1")];
+        // The schema only admits known event types; this row fails after the valid ones were written.
+        var invalid = Purchase("e3", "c", "o1") with { Type = (EventType)99 };
+
+        await Assert.ThrowsAsync<SqliteException>(() => store.RecordEventsAsync([.. valid, invalid], None));
+
+        await AssertNoHistoryAsync(store);
+        Assert.Equal(new RecordResult(2, 0), await store.RecordEventsAsync(valid, None));
+    }
+
+    [Fact]
+    public async Task A_batch_cancelled_midway_applies_nothing()
+    {
+        await using var store = SqliteStore.Open(_database.Path);
+        var events = Enumerable.Range(0, 10).Select(i => Purchase($"e{i}", $"p{i}", "o1")).ToList();
+        using var cancellation = new CancellationTokenSource();
+        var cancelAtSixth = new CancelOnRead<UserEvent>(events, index: 5, cancellation);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.RecordEventsAsync(cancelAtSixth, cancellation.Token));
+
+        await AssertNoHistoryAsync(store);
+        Assert.Equal(new RecordResult(10, 0), await store.RecordEventsAsync(events, None));
+    }
+
+    [Fact]
+    public async Task An_upsert_batch_with_an_invalid_product_applies_nothing()
+    {
+        await using var store = SqliteStore.Open(_database.Path);
+        await store.UpsertProductsAsync([Item("kept", "before")], None);
+
+        // The driver refuses to bind NaN, after the first two rows were written.
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            store.UpsertProductsAsync([Item("kept", "after"), Item("new"), Item("broken") with { Price = double.NaN }], None));
+
+        Assert.Equal("before", (await store.GetProductsAsync(["kept"], None))["kept"].Title);
+        Assert.Equal(1, await store.CountProductsAsync(None));
+    }
+
+    [Fact]
+    public async Task Two_stores_on_one_file_serialise_their_writes()
+    {
+        // As two processes would: separate writer connections, coordinated only by SQLite's file lock.
+        await using var first = SqliteStore.Open(_database.Path);
+        await using var second = SqliteStore.Open(_database.Path);
+        var events = Enumerable.Range(0, 400).Select(i => Purchase($"e{i}", $"p{i % 10}", $"o{i / 10}")).ToList();
+
+        var results = await Task.WhenAll(
+            Task.Run(() => RecordInBatchesAsync(first, events)),
+            Task.Run(() => RecordInBatchesAsync(second, events.AsEnumerable().Reverse().ToList())));
+
+        Assert.Equal(events.Count, results.Sum(r => r.Accepted));
+        Assert.Equal(events.Count, results.Sum(r => r.Duplicates));
+        // 40 orders of the same ten products: every pair was bought together in every order.
+        var pairs = await first.GetCoPurchasesAsync(["p0"], 20, None);
+        Assert.Equal(9, pairs.Count);
+        Assert.All(pairs, pair => Assert.Equal((40L, 40L, 40L), (pair.Count, pair.SourceBaskets, pair.NeighbourBaskets)));
+    }
+
+    private static async Task<RecordResult> RecordInBatchesAsync(SqliteStore store, IReadOnlyList<UserEvent> events)
+    {
+        var accepted = 0;
+        var duplicates = 0;
+        foreach (var batch in events.Chunk(25))
+        {
+            var result = await store.RecordEventsAsync(batch, None);
+            accepted += result.Accepted;
+            duplicates += result.Duplicates;
+        }
+        return new RecordResult(accepted, duplicates);
+    }
+
+    private static async Task AssertNoHistoryAsync(SqliteStore store)
+    {
+        Assert.Empty(await store.GetRecentInteractionsAsync("u1", 100, None));
+        Assert.Empty(await store.GetTrendingAsync(null, 100, None));
+        Assert.Empty(await store.GetCoPurchasesAsync(["a", "b", "p0", "p1"], 100, None));
+    }
+
+    private static UserEvent Purchase(string eventId, string product, string order) =>
+        new(eventId, EventType.Purchase, "u1", product, 1, 9.99, Noon, null, order);
+
+    private static Product Item(string id, string title = "Title") =>
+        new(id, title, "", "general", 1, true, Product.NoAttributes);
+
+    private List<string> ReadSchema()
+    {
+        using var connection = OpenDirect();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT type || ' ' || name FROM sqlite_schema ORDER BY type, name";
+        using var reader = command.ExecuteReader();
+        var schema = new List<string>();
+        while (reader.Read()) schema.Add(reader.GetString(0));
+        return schema;
+    }
+
+    private long ReadPragma(string name) => ReadPragma<long>(name);
+
+    private T ReadPragma<T>(string name)
+    {
+        using var connection = OpenDirect();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"PRAGMA {name}";
+        return (T)command.ExecuteScalar()!;
+    }
+
+    private void Execute(string sql)
+    {
+        using var connection = OpenDirect();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteConnection OpenDirect()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _database.Path, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    public void Dispose() => _database.Dispose();
+
+    /// <summary>A list that cancels <paramref name="cancellation"/> when element <paramref name="index"/> is read: a cancellation mid-batch.</summary>
+    private sealed class CancelOnRead<T>(IReadOnlyList<T> items, int index, CancellationTokenSource cancellation) : IReadOnlyList<T>
+    {
+        public T this[int i]
+        {
+            get
+            {
+                if (i == index) cancellation.Cancel();
+                return items[i];
+            }
+        }
+
+        public int Count => items.Count;
+
+        public IEnumerator<T> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return this[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+}
