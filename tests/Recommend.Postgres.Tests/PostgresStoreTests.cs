@@ -1,0 +1,147 @@
+using Npgsql;
+using Recommend.Core.History;
+using Recommend.Testing.Postgres;
+
+namespace Recommend.Postgres.Tests;
+
+/// <summary>Behaviour specific to PostgreSQL: migrations, concurrency between writers, atomicity, start-up failures.</summary>
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresStoreTests(PostgresCluster cluster)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly DateTimeOffset Noon = new(2024, 3, 1, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Migrating_again_applies_nothing_and_each_version_is_recorded_once()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        var migrator = new PostgresMigrator(dataSource);
+
+        var first = await migrator.MigrateAsync(None);
+        var second = await migrator.MigrateAsync(None);
+
+        Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), first.Select(m => m.Version));
+        Assert.Empty(second);
+        Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), await RecordedVersionsAsync(dataSource));
+    }
+
+    [Fact]
+    public async Task Replicas_migrating_at_the_same_time_apply_each_migration_exactly_once()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+
+        var applied = await Task.WhenAll(Enumerable.Range(0, 8)
+            .Select(_ => Task.Run(() => new PostgresMigrator(dataSource).MigrateAsync(None))));
+
+        Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), applied.SelectMany(a => a).Select(m => m.Version));
+        Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), await RecordedVersionsAsync(dataSource));
+    }
+
+    [Fact]
+    public async Task Concurrent_single_line_batches_of_the_same_orders_count_every_pair_exactly()
+    {
+        await using var store = await PostgresStore.OpenAsync(await cluster.CreateDatabaseAsync(), None);
+        // Every order holds the same ten products, and every line arrives alone from one of eight writers:
+        // the worst case for both per-basket ordering and contention on shared pair counters.
+        const int orders = 12;
+        var products = Enumerable.Range(0, 10).Select(i => $"p{i}").ToArray();
+        var lines = (from order in Enumerable.Range(0, orders)
+                     from product in products
+                     select Purchase($"o{order}-{product}", $"u{order}", product, $"o{order}")).ToArray();
+        new Random(11).Shuffle(lines);
+
+        await Parallel.ForEachAsync(lines, new ParallelOptions { MaxDegreeOfParallelism = 8 },
+            async (line, ct) => await store.RecordEventsAsync([line], ct));
+
+        var pairs = await store.GetCoPurchasesAsync(products, products.Length, None);
+        Assert.Equal(products.Length * (products.Length - 1), pairs.Count);
+        Assert.All(pairs, pair => Assert.Equal((orders, orders, orders), (pair.Count, pair.SourceBaskets, pair.NeighbourBaskets)));
+    }
+
+    [Fact]
+    public async Task A_batch_the_server_rejects_leaves_nothing_behind()
+    {
+        await using var store = await PostgresStore.OpenAsync(await cluster.CreateDatabaseAsync(), None);
+        UserEvent[] valid = [Purchase("e1", "u1", "a", "o1"), Purchase("e2", "u1", "b", "o1")];
+        // PostgreSQL text cannot hold NUL: the server rejects the last row after the others were copied.
+        var poisoned = Purchase("e3", "u1\0", "c", "o1");
+
+        await Assert.ThrowsAsync<PostgresException>(() => store.RecordEventsAsync([.. valid, poisoned], None));
+
+        Assert.Empty(await store.GetRecentInteractionsAsync("u1", 10, None));
+        Assert.Empty(await store.GetTrendingAsync(null, 10, None));
+        Assert.Equal(new RecordResult(2, 0), await store.RecordEventsAsync(valid, None));
+        Assert.Equal([new CoPurchase("a", "b", 1, 1, 1)], await store.GetCoPurchasesAsync(["a"], 10, None));
+    }
+
+    [Fact]
+    public async Task A_batch_cancelled_midway_rolls_back_the_writes_it_had_made()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        await using var store = await PostgresStore.OpenAsync(connectionString, None);
+        var earlier = Purchase("e0", "u0", "a", "o0");
+        await store.RecordEventsAsync([earlier], None);
+
+        // Another session holds product a's statistics row, so the batch stops at its last step, after storing
+        // its events, basket lines and pair counts; cancelling there must undo all of them.
+        await using var blocker = new NpgsqlConnection(connectionString);
+        await blocker.OpenAsync();
+        await using var blockingTransaction = await blocker.BeginTransactionAsync();
+        await using (var lockRow = new NpgsqlCommand("select 1 from product_stats where product_id = 'a' for update", blocker, blockingTransaction))
+            await lockRow.ExecuteNonQueryAsync();
+
+        using var cancellation = new CancellationTokenSource();
+        var recording = store.RecordEventsAsync([Purchase("e1", "u1", "a", "o1"), Purchase("e2", "u1", "b", "o1")], cancellation.Token);
+        await WaitUntilASessionWaitsForALockAsync(blocker);
+        await cancellation.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => recording);
+        await blockingTransaction.RollbackAsync();
+        Assert.Empty(await store.GetRecentInteractionsAsync("u1", 10, None));
+        Assert.Empty(await store.GetCoPurchasesAsync(["a", "b"], 10, None));
+        Assert.Equal(["a"], (await store.GetTrendingAsync(null, 10, None)).Select(t => t.ProductId));
+    }
+
+    [Fact]
+    public async Task An_unreachable_server_at_open_surfaces_as_a_transient_npgsql_exception()
+    {
+        var port = ClosedPort();
+
+        var error = await Assert.ThrowsAnyAsync<NpgsqlException>(() =>
+            PostgresStore.OpenAsync($"Host=127.0.0.1;Port={port};Username=postgres;Timeout=3", None));
+
+        Assert.True(error.IsTransient);
+    }
+
+    private static UserEvent Purchase(string eventId, string user, string product, string order) =>
+        new(eventId, EventType.Purchase, user, product, 1, 2.5, Noon, null, order);
+
+    private static async Task<IReadOnlyList<int>> RecordedVersionsAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand("select version from schema_migrations order by version");
+        await using var reader = await command.ExecuteReaderAsync();
+        var versions = new List<int>();
+        while (await reader.ReadAsync()) versions.Add(reader.GetInt32(0));
+        return versions;
+    }
+
+    private static async Task WaitUntilASessionWaitsForALockAsync(NpgsqlConnection observer)
+    {
+        await using var command = new NpgsqlCommand(
+            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'", observer);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long)(await command.ExecuteScalarAsync())! == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "The batch never reached the locked row.");
+            await Task.Delay(20);
+        }
+    }
+
+    // A port nothing listens on: bound and released again.
+    private static int ClosedPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
