@@ -3,7 +3,7 @@
 
 Usage: python3 samples/make_sample.py ../shared/datasets/uci-online-retail samples/uci-online-retail
 
-Keeps every product with a title, derives a category from keywords in the title (the data set has
+Keeps every product with a title and a sold price, derives a category from keywords in the title (the data set has
 none) and an in-stock flag (sold in the last three months of the data), and keeps the complete
 order history of a fixed random subset of customers so baskets and co-purchases stay intact.
 """
@@ -46,14 +46,14 @@ def read_csv(path: Path):
 
 def main(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
-    products = [p for p in read_csv(source / "products.csv.gz") if p["Description"].strip()]
+    # A product without a title or a sold price cannot be shown in a storefront.
+    products = [p for p in read_csv(source / "products.csv.gz") if p["Description"].strip() and p["MedianUnitPrice"]]
     with open(target / "products.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["product_id", "title", "category", "price", "in_stock"])
         for p in products:
             in_stock = p["LastSold"] >= IN_STOCK_SINCE
-            price = p["MedianUnitPrice"] or p["MaxUnitPrice"] or "0"
-            w.writerow([p["StockCode"], p["Description"].strip(), category_of(p["Description"]), price, "true" if in_stock else "false"])
+            w.writerow([p["StockCode"], p["Description"].strip(), category_of(p["Description"]), p["MedianUnitPrice"], "true" if in_stock else "false"])
 
     orders = list(read_csv(source / "orders.csv.gz"))
     customers = sorted({o["CustomerID"] for o in orders})

@@ -1,0 +1,47 @@
+using Recommend.Core.Catalog;
+using Recommend.Core.Embeddings;
+using Recommend.Core.History;
+using Recommend.Core.Ranking;
+using Recommend.Core.Vectors;
+
+namespace Recommend.Api.Composition;
+
+/// <summary>
+/// The store as the rest of the host sees it: calls fail with UNAVAILABLE until <see cref="StoreConnector"/> has
+/// connected, so the server can listen (and report NOT_SERVING) while a database is still unreachable.
+/// </summary>
+internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCache
+{
+    private readonly TaskCompletionSource<Backend> connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private sealed record Backend(ICatalogStore Catalog, IHistoryStore History, IEmbeddingCache Cache, string Name);
+
+    public Task WhenConnected => connected.Task;
+
+    public bool IsConnected => connected.Task.IsCompletedSuccessfully;
+
+    /// <summary>Provider name for status output, e.g. "sqlite".</summary>
+    public string Name => IsConnected ? connected.Task.Result.Name : "connecting";
+
+    public void Connect<TStore>(TStore store, string name) where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache =>
+        connected.TrySetResult(new Backend(store, store, store, name));
+
+    private Backend Current => IsConnected
+        ? connected.Task.Result
+        : throw new DependencyUnavailableException("store", "The store is not connected yet; retrying in the background.");
+
+    public Task UpsertProductsAsync(IReadOnlyList<Product> products, CancellationToken ct) => Current.Catalog.UpsertProductsAsync(products, ct);
+    public Task<int> DeleteProductsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct) => Current.Catalog.DeleteProductsAsync(productIds, ct);
+    public Task<IReadOnlyDictionary<string, Product>> GetProductsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct) => Current.Catalog.GetProductsAsync(productIds, ct);
+    public Task<long> CountProductsAsync(CancellationToken ct) => Current.Catalog.CountProductsAsync(ct);
+    public IAsyncEnumerable<Product> ScanProductsAsync(CancellationToken ct) => Current.Catalog.ScanProductsAsync(ct);
+
+    public Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct) => Current.History.RecordEventsAsync(events, ct);
+    public Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct) => Current.History.GetRecentInteractionsAsync(userId, limit, ct);
+    public Task<IReadOnlySet<string>> GetPurchasedProductIdsAsync(string userId, CancellationToken ct) => Current.History.GetPurchasedProductIdsAsync(userId, ct);
+    public Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct) => Current.History.GetCoPurchasesAsync(productIds, limitPerProduct, ct);
+    public Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct) => Current.History.GetTrendingAsync(category, limit, ct);
+
+    public Task<IReadOnlyDictionary<string, float[]>> GetEmbeddingsAsync(IndexSpec spec, IReadOnlyCollection<string> textHashes, CancellationToken ct) => Current.Cache.GetEmbeddingsAsync(spec, textHashes, ct);
+    public Task PutEmbeddingsAsync(IndexSpec spec, IReadOnlyList<KeyValuePair<string, float[]>> vectorsByTextHash, CancellationToken ct) => Current.Cache.PutEmbeddingsAsync(spec, vectorsByTextHash, ct);
+}

@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using Recommend.Api.Grpc;
+using Recommend.Api.Seeding;
+using Recommend.Core.Catalog;
+using Recommend.Core.Embeddings;
+using Recommend.Core.History;
+using Recommend.Core.Ranking;
+using Recommend.Core.Vectors;
+using Recommend.EmbeddedIndex;
+using Recommend.Qdrant;
+
+namespace Recommend.Api.Composition;
+
+/// <summary>Wires adapters chosen by configuration behind the core's ports. No business logic here.</summary>
+public static class ServiceComposition
+{
+    private const string LivenessTag = "live";
+
+    public static WebApplicationBuilder AddRecommend(this WebApplicationBuilder builder)
+    {
+        var section = builder.Configuration.GetSection(RecommendOptions.Section);
+        var options = section.Get<RecommendOptions>() ?? new RecommendOptions();
+        builder.Services.Configure<RecommendOptions>(section);
+        if (options.Ranking.Validate() is { } problem) throw new OptionsValidationException("Recommend:Ranking", typeof(RankingProfile), [problem]);
+
+        builder.WebHost.UseUrls(options.Listen);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+            kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http2));
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options.Ranking);
+        AddStore(services, options, builder.Configuration);
+        AddVectorIndex(services, options);
+        services.AddSingleton<IEmbedder>(new HashingEmbedder());
+        services.AddSingleton<RecommendationEngine>();
+        services.AddSingleton<CatalogService>();
+        services.AddSingleton<SampleSeeder>();
+        services.AddHostedService(sp => sp.GetRequiredService<SampleSeeder>());
+
+        services.AddGrpc(grpc => grpc.Interceptors.Add<ErrorMappingInterceptor>());
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks(health =>
+        {
+            // "" (readiness): every check. "liveness": the process only, so a store outage unreadies pods
+            // without restarting them.
+            health.Services.Map("", _ => true);
+            health.Services.Map("liveness", result => result.Tags.Contains(LivenessTag));
+        })
+            .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LivenessTag])
+            .AddCheck<StoreHealthCheck>("store");
+        return builder;
+    }
+
+    public static WebApplication MapRecommend(this WebApplication app)
+    {
+        app.MapGrpcService<RecommendationsGrpcService>();
+        app.MapGrpcService<EventsGrpcService>();
+        app.MapGrpcService<CatalogGrpcService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.Lifetime.ApplicationStarted.Register(() =>
+            app.Logger.LogInformation("Recommend gRPC (h2c) listening on {Addresses}", string.Join(", ", app.Urls)));
+        return app;
+    }
+
+    private static void AddStore(IServiceCollection services, RecommendOptions options, IConfiguration configuration)
+    {
+        var provider = options.Store.Provider.ToLowerInvariant();
+        if (provider is not ("sqlite" or "postgres"))
+            throw new OptionsValidationException("Recommend:Store:Provider", typeof(StoreOptions), [$"unknown store provider '{options.Store.Provider}' (sqlite | postgres)"]);
+        if (provider == "postgres" && string.IsNullOrWhiteSpace(configuration.GetConnectionString("Postgres")))
+            throw new OptionsValidationException("ConnectionStrings:Postgres", typeof(StoreOptions), ["ConnectionStrings:Postgres (env ConnectionStrings__Postgres) is required for the postgres store"]);
+
+        services.AddSingleton<DeferredStore>();
+        services.AddHostedService<StoreConnector>();
+        services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<DeferredStore>());
+        services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<DeferredStore>());
+        services.AddSingleton<IEmbeddingCache>(sp => sp.GetRequiredService<DeferredStore>());
+    }
+
+    private static void AddVectorIndex(IServiceCollection services, RecommendOptions options)
+    {
+        switch (options.VectorIndex.Provider.ToLowerInvariant())
+        {
+            case "embedded":
+                services.AddSingleton<IVectorIndex>(_ => EmbeddedVectorIndex.Open(Path.Combine(options.DataDirectory, "index")));
+                break;
+            case "qdrant":
+                services.AddSingleton<IVectorIndex>(sp => new QdrantVectorIndex(options.VectorIndex.Qdrant, sp.GetRequiredService<ILoggerFactory>()));
+                break;
+            default:
+                throw new OptionsValidationException("Recommend:VectorIndex:Provider", typeof(VectorIndexOptions), [$"unknown vector index provider '{options.VectorIndex.Provider}'"]);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Recommend.Core.Ranking;
+using Recommend.Core.Vectors;
+
+namespace Recommend.Api.Grpc;
+
+/// <summary>Maps domain failures to gRPC status codes, so clients get NOT_FOUND/UNAVAILABLE/... instead of INTERNAL.</summary>
+internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    private RpcException? Map(Exception ex, ServerCallContext context)
+    {
+        var status = ex switch
+        {
+            RpcException => (StatusCode?)null, // already a deliberate status
+            ProductNotFoundException => StatusCode.NotFound,
+            IndexSpecMismatchException => StatusCode.FailedPrecondition,
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
+            DependencyUnavailableException or TimeoutException => StatusCode.Unavailable,
+            _ => StatusCode.Internal,
+        };
+        if (status is null) return null;
+        if (status == StatusCode.Internal) logger.LogError(ex, "Unhandled failure in {Method}", context.Method);
+        else if (status == StatusCode.Unavailable) logger.LogWarning(ex, "Dependency unavailable in {Method}", context.Method);
+        var detail = status == StatusCode.Internal ? "internal error; see server logs" : ex.Message;
+        return new RpcException(new Status(status.Value, detail, ex));
+    }
+}

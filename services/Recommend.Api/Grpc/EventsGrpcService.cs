@@ -1,0 +1,53 @@
+using Grpc.Core;
+using Recommend.Core.History;
+using Proto = Recommend.Contracts.V1;
+using static Recommend.Api.Grpc.RequestValidation;
+
+namespace Recommend.Api.Grpc;
+
+/// <summary>recommend.v1.Events: validates the whole batch first, then stores it atomically.</summary>
+internal sealed class EventsGrpcService(IHistoryStore history, TimeProvider clock) : Proto.Events.EventsBase
+{
+    /// <summary>Clock skew tolerated on client timestamps; beyond it an event "from the future" is a client bug.</summary>
+    private static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
+
+    public override async Task<Proto.RecordEventsResponse> RecordEvents(Proto.RecordEventsRequest request, ServerCallContext context)
+    {
+        if (request.Events.Count > MaxIdsPerRequest) throw Invalid("events", $"at most {MaxIdsPerRequest} events per request, got {request.Events.Count}");
+        var now = clock.GetUtcNow();
+        var events = request.Events.Select((e, i) => ToEvent(e, $"events[{i}]", now)).ToList();
+        var result = await history.RecordEventsAsync(events, context.CancellationToken);
+        return new Proto.RecordEventsResponse { Accepted = result.Accepted, Duplicates = result.Duplicates };
+    }
+
+    private static UserEvent ToEvent(Proto.Event e, string field, DateTimeOffset now)
+    {
+        var type = e.Type switch
+        {
+            Proto.EventType.View => EventType.View,
+            Proto.EventType.Click => EventType.Click,
+            Proto.EventType.AddToCart => EventType.AddToCart,
+            Proto.EventType.Purchase => EventType.Purchase,
+            _ => throw Invalid($"{field}.type", "must be view, click, add_to_cart or purchase"),
+        };
+        if (e.Quantity < 0) throw Invalid($"{field}.quantity", "must not be negative");
+        var occurredAt = now;
+        if (e.OccurredAt is { } timestamp)
+        {
+            occurredAt = timestamp.Seconds is < -62135596800 or > 253402300799
+                ? throw Invalid($"{field}.occurred_at", "is out of range")
+                : timestamp.ToDateTimeOffset();
+            if (occurredAt > now + FutureTolerance) throw Invalid($"{field}.occurred_at", $"is in the future ({occurredAt:O})");
+        }
+        return new UserEvent(
+            Id(e.EventId, $"{field}.event_id"),
+            type,
+            Id(e.UserId, $"{field}.user_id"),
+            Id(e.ProductId, $"{field}.product_id"),
+            e.Quantity == 0 ? 1 : e.Quantity,
+            Price(e.Price, $"{field}.price"),
+            occurredAt,
+            string.IsNullOrEmpty(e.RecommendationId) ? null : Id(e.RecommendationId, $"{field}.recommendation_id"),
+            string.IsNullOrEmpty(e.OrderId) ? null : Id(e.OrderId, $"{field}.order_id"));
+    }
+}

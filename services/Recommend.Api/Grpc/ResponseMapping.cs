@@ -1,0 +1,63 @@
+using Recommend.Core.Catalog;
+using Recommend.Core.Ranking;
+using Proto = Recommend.Contracts.V1;
+
+namespace Recommend.Api.Grpc;
+
+internal static class ResponseMapping
+{
+    public static Proto.RecommendationResponse ToProto(this RecommendationResult result)
+    {
+        var response = new Proto.RecommendationResponse
+        {
+            RecommendationId = result.RecommendationId,
+            Degraded = result.Degraded,
+            RankingProfile = result.Profile,
+        };
+        foreach (var item in result.Items)
+        {
+            var proto = new Proto.RecommendedItem
+            {
+                ProductId = item.Product.Id,
+                Score = item.Score,
+                Title = item.Product.Title,
+                Price = item.Product.Price,
+                Category = item.Product.Category,
+                InStock = item.Product.InStock,
+            };
+            proto.Reasons.AddRange(item.Reasons.Select(r => new Proto.Reason
+            {
+                Kind = KindName(r.Kind),
+                RelatedProductId = r.RelatedProductId ?? "",
+                Text = r.Text,
+            }));
+            response.Items.Add(proto);
+        }
+        return response;
+    }
+
+    public static string KindName(ReasonKind kind) => kind switch
+    {
+        ReasonKind.Similar => "similar",
+        ReasonKind.BoughtTogether => "bought_together",
+        ReasonKind.Trending => "trending",
+        ReasonKind.History => "history",
+        ReasonKind.Search => "search",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+    };
+
+    public static Proto.Product ToProto(this Product product)
+    {
+        var proto = new Proto.Product
+        {
+            ProductId = product.Id,
+            Title = product.Title,
+            Description = product.Description,
+            Category = product.Category,
+            Price = product.Price,
+            InStock = product.InStock,
+        };
+        foreach (var (key, value) in product.Attributes) proto.Attributes[key] = value;
+        return proto;
+    }
+}

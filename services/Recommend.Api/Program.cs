@@ -1,0 +1,3 @@
+using Recommend.Api.Composition;
+
+RecommendHost.Create(args).Run();

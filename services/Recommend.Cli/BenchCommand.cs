@@ -1,0 +1,104 @@
+using System.Collections.Concurrent;
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Grpc.Core;
+using Recommend.Contracts.V1;
+using Recommend.Core.History;
+using Recommend.SampleData;
+
+namespace Recommend.Cli;
+
+/// <summary>
+/// Open-loop load at a fixed request rate against a running server, reporting latency percentiles.
+/// Latency is measured from each request's scheduled send time, so a stalled server cannot hide its queueing
+/// (no coordinated omission).
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var server = ServerConnection.ServerOption();
+        var call = new Option<string>("--call") { Description = "similar | recommend | bought-together | trending | search", DefaultValueFactory = _ => "similar" };
+        var rate = new Option<int>("--rate") { Description = "Requests per second", DefaultValueFactory = _ => 200 };
+        var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 30 };
+        var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up seconds", DefaultValueFactory = _ => 5 };
+        var command = new Command("bench", "Fixed-rate latency benchmark of one call against a running server (ids from the bundled sample)")
+        {
+            server, call, rate, seconds, warmup,
+        };
+        command.SetAction(async (r, ct) =>
+        {
+            using var channel = ServerConnection.Open(r.GetValue(server)!);
+            var client = new Recommendations.RecommendationsClient(channel);
+            var send = Request(client, r.GetValue(call)!, await SampleIdsAsync(ct));
+            await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
+            var result = await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
+            Console.WriteLine(result.Format(r.GetValue(call)!, r.GetValue(rate)));
+            return result.Errors == 0 ? 0 : 1;
+        });
+        return command;
+    }
+
+    private sealed record SampleIds(string[] Products, string[] Users);
+
+    private static async Task<SampleIds> SampleIdsAsync(CancellationToken ct)
+    {
+        var users = new HashSet<string>();
+        await foreach (UserEvent purchase in SampleCatalog.PurchasesAsync(ct)) users.Add(purchase.UserId);
+        return new SampleIds(SampleCatalog.Products().Select(p => p.Id).ToArray(), users.Order().ToArray());
+    }
+
+    private static Func<int, Task> Request(Recommendations.RecommendationsClient client, string call, SampleIds ids)
+    {
+        string Product(int i) => ids.Products[(int)((uint)(i * 7919) % ids.Products.Length)];
+        string User(int i) => ids.Users[(int)((uint)(i * 104729) % ids.Users.Length)];
+        return call switch
+        {
+            "similar" => i => client.SimilarProductsAsync(new SimilarProductsRequest { ProductId = Product(i) }).ResponseAsync,
+            "recommend" => i => client.RecommendAsync(new RecommendRequest { UserId = User(i), ContextProductIds = { Product(i) } }).ResponseAsync,
+            "bought-together" => i => client.FrequentlyBoughtTogetherAsync(new FrequentlyBoughtTogetherRequest { ProductIds = { Product(i) } }).ResponseAsync,
+            "trending" => _ => client.TrendingAsync(new TrendingRequest()).ResponseAsync,
+            "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Product(i) }).ResponseAsync,
+            _ => throw new ArgumentException($"unknown call '{call}'"),
+        };
+    }
+
+    private static async Task<BenchResult> RunAsync(Func<int, Task> send, int rate, TimeSpan duration, CancellationToken ct)
+    {
+        var latencies = new ConcurrentBag<double>();
+        var errors = 0;
+        var inFlight = new List<Task>();
+        var total = (int)(rate * duration.TotalSeconds);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < total; i++)
+        {
+            var scheduled = TimeSpan.FromSeconds((double)i / rate);
+            var wait = scheduled - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+            var index = i;
+            inFlight.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await send(index);
+                    latencies.Add((clock.Elapsed - scheduled).TotalMilliseconds);
+                }
+                catch (RpcException)
+                {
+                    Interlocked.Increment(ref errors);
+                }
+            }, ct));
+        }
+        await Task.WhenAll(inFlight);
+        return new BenchResult(latencies.Order().ToArray(), errors, clock.Elapsed);
+    }
+
+    private sealed record BenchResult(double[] SortedMs, int Errors, TimeSpan Elapsed)
+    {
+        private double Percentile(double p) => SortedMs.Length == 0 ? double.NaN : SortedMs[Math.Min(SortedMs.Length - 1, (int)Math.Ceiling(p * SortedMs.Length) - 1)];
+
+        public string Format(string call, int rate) => string.Create(CultureInfo.InvariantCulture,
+            $"| {call} | {rate} | {SortedMs.Length + Errors} | {Errors} | {Percentile(0.50):F2} | {Percentile(0.90):F2} | {Percentile(0.99):F2} | {SortedMs.LastOrDefault():F2} |");
+    }
+}

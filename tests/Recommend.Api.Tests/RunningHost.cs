@@ -1,0 +1,96 @@
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Recommend.Api.Composition;
+using Recommend.Contracts.V1;
+
+namespace Recommend.Api.Tests;
+
+/// <summary>The real host started on a free loopback port over its own data directory.</summary>
+public sealed class RunningHost : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly bool ownsDirectory;
+
+    private RunningHost(WebApplication app, string dataDirectory, bool ownsDirectory)
+    {
+        this.app = app;
+        this.ownsDirectory = ownsDirectory;
+        DataDirectory = dataDirectory;
+        Address = app.Urls.Single();
+        Channel = GrpcChannel.ForAddress(Address);
+        Recommendations = new Recommendations.RecommendationsClient(Channel);
+        Events = new Events.EventsClient(Channel);
+        Catalog = new Catalog.CatalogClient(Channel);
+    }
+
+    public string DataDirectory { get; }
+    public string Address { get; }
+    public GrpcChannel Channel { get; }
+    public Recommendations.RecommendationsClient Recommendations { get; }
+    public Events.EventsClient Events { get; }
+    public Catalog.CatalogClient Catalog { get; }
+
+    /// <param name="dataDirectory">Reuse a directory to prove restarts keep data; null for a fresh one.</param>
+    public static async Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory = null, params string[] extraArgs)
+    {
+        var owns = dataDirectory is null;
+        dataDirectory ??= Directory.CreateTempSubdirectory("recommend-e2e-").FullName;
+        string[] args =
+        [
+            "--Recommend:Listen=http://127.0.0.1:0",
+            $"--Recommend:DataDirectory={dataDirectory}",
+            $"--Recommend:SeedSample={seedSample}",
+            "--Logging:LogLevel:Default=Warning",
+            .. extraArgs,
+        ];
+        var app = RecommendHost.Create(args);
+        await app.StartAsync();
+        var host = new RunningHost(app, dataDirectory, owns);
+        await host.WaitUntilServingAsync(TimeSpan.FromMinutes(2));
+        return host;
+    }
+
+    /// <summary>The host listens at once but is ready only after the store connected and seeding finished.</summary>
+    public async Task WaitUntilServingAsync(TimeSpan timeout)
+    {
+        var health = new Health.HealthClient(Channel);
+        using var deadline = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            var reply = await health.CheckAsync(new HealthCheckRequest(), cancellationToken: deadline.Token);
+            if (reply.Status == HealthCheckResponse.Types.ServingStatus.Serving) return;
+            await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+        }
+    }
+
+    /// <summary>Stops the host but keeps its data directory, for restart tests.</summary>
+    public async Task StopAsync()
+    {
+        Channel.Dispose();
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        if (ownsDirectory) Directory.Delete(DataDirectory, recursive: true);
+    }
+}
+
+/// <summary>One host seeded with the bundled sample, shared by the read-mostly tests.</summary>
+public sealed class SeededHostFixture : IAsyncLifetime
+{
+    public RunningHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await RunningHost.StartAsync(seedSample: true);
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SeededHostCollection : ICollectionFixture<SeededHostFixture>
+{
+    public const string Name = "seeded host";
+}
