@@ -19,6 +19,9 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
 {
     private const string LockUpdater = "select pg_advisory_xact_lock(@class, @object)";
 
+    // A batch's pair rows (some 40 per UCI order line) are summed and sorted in memory rather than spilled to disk.
+    private const string RaiseWorkMemory = "set local work_mem = '64MB'";
+
     private const string CreateWorkTable =
         """
         create temp table taken (basket_key text collate "C", product_id text collate "C") on commit drop
@@ -34,19 +37,24 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         insert into taken select basket_key, product_id from taken_from_queue
         """;
 
+    // Real row counts and distinct baskets, so that against large tables the planner reads only the touched baskets
+    // through the primary key instead of hashing all of basket_items.
+    private const string AnalyzeBatch = "analyze taken";
+
     // The items counted so far in each touched basket, plus the taken ones; items still queued (not taken, or queued
-    // by a writer that committed after the batch was taken) are left for the batch that takes them. Every ordered
-    // pair with at least one taken side is then new, and counts once. Increments are summed per pair and written in
-    // key order, so the upsert touches each counter once and locks counters in one order.
+    // by a writer that committed after the batch was taken) are left for the batch that takes them. (An anti-join:
+    // NOT EXISTS under OR would hash the whole queue.) Every ordered pair with at least one taken side is then new
+    // and counts once. Increments are summed per pair and written in key order, so the upsert touches each counter
+    // once and locks counters in one order.
     private const string CountPairs =
         """
         with items as (
             select b.basket_key, b.product_id, t.product_id is not null as is_taken
-            from basket_items b
+            from (select distinct basket_key from taken) touched
+            join basket_items b on b.basket_key = touched.basket_key
             left join taken t on t.basket_key = b.basket_key and t.product_id = b.product_id
-            where b.basket_key in (select basket_key from taken)
-              and (t.product_id is not null
-                   or not exists (select from co_purchase_queue q where q.basket_key = b.basket_key and q.product_id = b.product_id)))
+            left join co_purchase_queue q on q.basket_key = b.basket_key and q.product_id = b.product_id
+            where t.product_id is not null or q.id is null)
         insert into co_purchases (product_id, neighbour_id, count)
         select x.product_id, y.product_id, count(*)
         from items x
@@ -114,6 +122,7 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
 
         // Separate statements: each takes a fresh snapshot under READ COMMITTED, so the queue is read only after the
         // lock is held and sees every batch the previous holder committed.
+        var take = new NpgsqlBatchCommand(TakeBatch) { Parameters = { new("limit", _options.BatchSize) } };
         await using var batch = new NpgsqlBatch(connection, transaction)
         {
             BatchCommands =
@@ -122,14 +131,16 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
                 {
                     Parameters = { new("class", AdvisoryLocks.Class), new("object", AdvisoryLocks.CoPurchaseUpdater) },
                 },
+                new NpgsqlBatchCommand(RaiseWorkMemory),
                 new NpgsqlBatchCommand(CreateWorkTable),
-                new NpgsqlBatchCommand(TakeBatch) { Parameters = { new("limit", _options.BatchSize) } },
+                take,
+                new NpgsqlBatchCommand(AnalyzeBatch),
                 new NpgsqlBatchCommand(CountPairs),
                 new NpgsqlBatchCommand(CountBaskets),
             },
         };
         await batch.ExecuteNonQueryAsync(ct);
-        var applied = batch.BatchCommands[2].RecordsAffected;
+        var applied = take.RecordsAffected;
 
         await transaction.CommitAsync(ct);
         return applied;

@@ -10,7 +10,8 @@ namespace Recommend.Postgres;
 
 /// <summary>
 /// Catalog, history and embedding cache in PostgreSQL. Stateless apart from the pooled data source, so any number
-/// of service replicas can share one database.
+/// of service replicas can share one database. Recording events commits them with basket membership and popularity;
+/// co-purchase counts follow from a <see cref="CoPurchaseUpdater"/>, which the host must keep running.
 /// </summary>
 public sealed partial class PostgresStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IAsyncDisposable
 {

@@ -3,7 +3,10 @@ using Recommend.Testing.Postgres;
 
 namespace Recommend.Postgres.Tests;
 
-/// <summary>The shared store contract, against a database of its own per test.</summary>
+/// <summary>
+/// The shared store contract, against a database of its own per test. Co-purchase counts come from the durable
+/// background step, which the contract runs to completion before reading them.
+/// </summary>
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresStoreContractTests(PostgresCluster cluster) : StoreContract<PostgresStore>
 {
@@ -20,4 +23,6 @@ public sealed class PostgresStoreContractTests(PostgresCluster cluster) : StoreC
         await store.DisposeAsync();
         return await PostgresStore.OpenAsync(_connectionString!, CancellationToken.None);
     }
+
+    protected override Task SettleAsync(PostgresStore store) => store.CreateCoPurchaseUpdater().DrainAsync();
 }

@@ -52,6 +52,7 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
 
         await Parallel.ForEachAsync(lines, new ParallelOptions { MaxDegreeOfParallelism = 8 },
             async (line, ct) => await store.RecordEventsAsync([line], ct));
+        Assert.Equal(lines.Length, await store.CreateCoPurchaseUpdater().DrainAsync());
 
         var pairs = await store.GetCoPurchasesAsync(products, products.Length, None);
         Assert.Equal(products.Length * (products.Length - 1), pairs.Count);
@@ -71,6 +72,7 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
         Assert.Empty(await store.GetRecentInteractionsAsync("u1", 10, None));
         Assert.Empty(await store.GetTrendingAsync(null, 10, None));
         Assert.Equal(new RecordResult(2, 0), await store.RecordEventsAsync(valid, None));
+        Assert.Equal(2, await store.CreateCoPurchaseUpdater().DrainAsync());
         Assert.Equal([new CoPurchase("a", "b", 1, 1, 1)], await store.GetCoPurchasesAsync(["a"], 10, None));
     }
 
@@ -83,7 +85,7 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
         await store.RecordEventsAsync([earlier], None);
 
         // Another session holds product a's statistics row, so the batch stops at its last step, after storing
-        // its events, basket lines and pair counts; cancelling there must undo all of them.
+        // its events and basket lines and queueing them for pair counting; cancelling there must undo all of them.
         await using var blocker = new NpgsqlConnection(connectionString);
         await blocker.OpenAsync();
         await using var blockingTransaction = await blocker.BeginTransactionAsync();
@@ -92,11 +94,12 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
 
         using var cancellation = new CancellationTokenSource();
         var recording = store.RecordEventsAsync([Purchase("e1", "u1", "a", "o1"), Purchase("e2", "u1", "b", "o1")], cancellation.Token);
-        await WaitUntilASessionWaitsForALockAsync(blocker);
+        await SessionLocks.WaitUntilASessionWaitsForALockAsync(blocker);
         await cancellation.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => recording);
         await blockingTransaction.RollbackAsync();
+        Assert.Equal(1, await store.CreateCoPurchaseUpdater().DrainAsync());
         Assert.Empty(await store.GetRecentInteractionsAsync("u1", 10, None));
         Assert.Empty(await store.GetCoPurchasesAsync(["a", "b"], 10, None));
         Assert.Equal(["a"], (await store.GetTrendingAsync(null, 10, None)).Select(t => t.ProductId));
@@ -123,18 +126,6 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
         var versions = new List<int>();
         while (await reader.ReadAsync()) versions.Add(reader.GetInt32(0));
         return versions;
-    }
-
-    private static async Task WaitUntilASessionWaitsForALockAsync(NpgsqlConnection observer)
-    {
-        await using var command = new NpgsqlCommand(
-            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'", observer);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((long)(await command.ExecuteScalarAsync())! == 0)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "The batch never reached the locked row.");
-            await Task.Delay(20);
-        }
     }
 
     // A port nothing listens on: bound and released again.

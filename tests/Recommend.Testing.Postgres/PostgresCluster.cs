@@ -29,6 +29,12 @@ public sealed class PostgresCluster : IAsyncLifetime
 
     private static bool RunningAsRoot => Environment.UserName == "root";
 
+    /// <summary>
+    /// Extra server settings for a throwaway cluster (e.g. <c>shared_buffers=1GB</c> for a benchmark that should not
+    /// measure the 128 MB default cache); ignored for a server named by <c>RECOMMEND_TEST_POSTGRES</c>.
+    /// </summary>
+    public IReadOnlyList<string> ServerSettings { get; init; } = [];
+
     public async Task InitializeAsync()
     {
         var external = Environment.GetEnvironmentVariable(ServerVariable);
@@ -54,7 +60,8 @@ public sealed class PostgresCluster : IAsyncLifetime
             {
                 await RunPgToolAsync("pg_ctl",
                     "start", "-w", "-t", "60", "-D", data, "-l", Path.Combine(_clusterDirectory, "server.log"),
-                    "-o", $"-p {port} -c listen_addresses=127.0.0.1 -k {_clusterDirectory} -c fsync=on -c max_connections=300");
+                    "-o", $"-p {port} -c listen_addresses=127.0.0.1 -k {_clusterDirectory} -c fsync=on -c max_connections=300" +
+                          string.Concat(ServerSettings.Select(setting => $" -c {setting}")));
                 _adminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
                 return;
             }

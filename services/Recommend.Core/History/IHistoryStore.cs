@@ -2,7 +2,8 @@ namespace Recommend.Core.History;
 
 /// <summary>
 /// Port: purchase history and the signals derived from it. Implemented by the SQLite and Postgres stores.
-/// Co-purchase counts and popularity are maintained incrementally as events arrive, in the same transaction.
+/// Popularity is maintained in the same transaction as the events; co-purchase counts either there too (SQLite) or
+/// by a durable background step that applies each basket item exactly once within about a second (Postgres).
 /// </summary>
 public interface IHistoryStore
 {
