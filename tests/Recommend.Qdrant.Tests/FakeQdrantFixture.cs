@@ -1,4 +1,4 @@
-using Recommend.Qdrant.Tests.FakeQdrant;
+using Recommend.Testing.Qdrant;
 
 namespace Recommend.Qdrant.Tests;
 

@@ -6,7 +6,7 @@ using Polly.CircuitBreaker;
 using Qdrant.Client.Grpc;
 using Recommend.Core.Catalog;
 using Recommend.Core.Vectors;
-using Recommend.Qdrant.Tests.FakeQdrant;
+using Recommend.Testing.Qdrant;
 
 namespace Recommend.Qdrant.Tests;
 

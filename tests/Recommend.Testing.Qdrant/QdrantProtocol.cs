@@ -4,7 +4,7 @@ using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Qdrant.Client.Grpc;
 
-namespace Recommend.Qdrant.Tests.FakeQdrant;
+namespace Recommend.Testing.Qdrant;
 
 /// <summary>Marker type the gRPC endpoints hang off; every method is bound by <see cref="QdrantMethods"/>.</summary>
 public sealed class QdrantProtocolService;

@@ -2,7 +2,7 @@ using Google.Protobuf.Collections;
 using Grpc.Core;
 using Qdrant.Client.Grpc;
 
-namespace Recommend.Qdrant.Tests.FakeQdrant;
+namespace Recommend.Testing.Qdrant;
 
 /// <summary>
 /// Qdrant's filter semantics over one point: must (all), should (at least one, when present), must_not (none);

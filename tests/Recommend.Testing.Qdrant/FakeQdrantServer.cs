@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Recommend.Qdrant.Tests.FakeQdrant;
+namespace Recommend.Testing.Qdrant;
 
 /// <summary>
 /// An in-process server speaking Qdrant's gRPC protocol on a free loopback port: real Kestrel, HTTP/2 only so a

@@ -2,7 +2,7 @@ using Google.Protobuf.Collections;
 using Grpc.Core;
 using Qdrant.Client.Grpc;
 
-namespace Recommend.Qdrant.Tests.FakeQdrant;
+namespace Recommend.Testing.Qdrant;
 
 /// <summary>
 /// The collections, aliases and points of the Qdrant test double, with Qdrant's semantics and status codes:
