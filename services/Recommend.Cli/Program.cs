@@ -6,5 +6,6 @@ foreach (var command in StorefrontCommands.Create()) root.Subcommands.Add(comman
 foreach (var command in OperationsCommands.Create()) root.Subcommands.Add(command);
 foreach (var command in EmbeddingCommands.Create()) root.Subcommands.Add(command);
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ReindexCommands.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 return await root.Parse(args).InvokeAsync();

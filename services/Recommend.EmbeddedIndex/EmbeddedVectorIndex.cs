@@ -171,14 +171,24 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         ThrowIfDisposed();
         // Read the live reference once: the whole search runs against that version even if it is switched meanwhile.
         var live = Volatile.Read(ref _live);
-        if (live is null)
-            return Task.FromResult<IReadOnlyList<VectorHit>>([]);
-        if (query.Vector.Length != live.Manifest.Dimension)
+        return Task.FromResult(live is null ? [] : Search(live, query));
+    }
+
+    public Task<IReadOnlyList<VectorHit>> SearchAsync(string version, VectorQuery query, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(query.Limit, nameof(query));
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(Search(Find(version), query));
+    }
+
+    private static IReadOnlyList<VectorHit> Search(StoredVersion version, VectorQuery query)
+    {
+        if (query.Vector.Length != version.Manifest.Dimension)
             throw new ArgumentException(
-                $"The live index version '{live.Manifest.Name}' holds vectors of dimension {live.Manifest.Dimension}; the query has {query.Vector.Length}.",
+                $"The index version '{version.Manifest.Name}' holds vectors of dimension {version.Manifest.Dimension}; the query has {query.Vector.Length}.",
                 nameof(query));
-        var unitQuery = UnitVector.Normalise(query.Vector, nameof(query));
-        return Task.FromResult(live.Rows.Search(unitQuery, query.Limit, query.Filter));
+        return version.Rows.Search(UnitVector.Normalise(query.Vector, nameof(query)), query.Limit, query.Filter);
     }
 
     public Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)

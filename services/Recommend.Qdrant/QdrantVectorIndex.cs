@@ -229,6 +229,32 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
 
     public async Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct)
     {
+        try
+        {
+            return await QueryAsync(_options.Alias, query, ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return []; // no version is live yet
+        }
+    }
+
+    public async Task<IReadOnlyList<VectorHit>> SearchAsync(string version, VectorQuery query, CancellationToken ct)
+    {
+        RequireOwnVersion(version);
+        try
+        {
+            return await QueryAsync(version, query, ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            throw VersionNotFound(version, e);
+        }
+    }
+
+    /// <summary>Queries a collection or the alias; Qdrant's NOT_FOUND is left to the caller, which knows what it means.</summary>
+    private async Task<IReadOnlyList<VectorHit>> QueryAsync(string collection, VectorQuery query, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(query);
         if (query.Limit <= 0)
             return [];
@@ -236,16 +262,12 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
         try
         {
             points = await ReadAsync("query", token => _client.QueryAsync(
-                _options.Alias,
+                collection,
                 query: query.Vector,
                 filter: PayloadFields.ToQdrant(query.Filter),
                 limit: (ulong)query.Limit,
                 payloadSelector: ProductIdOnly,
                 cancellationToken: token), ct);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
-        {
-            return []; // no version is live yet
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.InvalidArgument)
         {

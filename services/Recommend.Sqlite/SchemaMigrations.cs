@@ -72,8 +72,56 @@ internal static class SchemaMigrations
         );
         """;
 
+    /// <summary>Re-indexing: jobs with checkpoints and leases, their bad rows, and per-version content hashes.</summary>
+    private const string Reindexing = """
+        CREATE TABLE reindex_jobs (
+            id               TEXT    NOT NULL PRIMARY KEY,
+            mode             INTEGER NOT NULL,
+            source           TEXT    NOT NULL,
+            model_id         TEXT    NOT NULL,
+            dimension        INTEGER NOT NULL,
+            max_bad_rows     INTEGER NOT NULL,
+            target_version   TEXT,
+            state            INTEGER NOT NULL,
+            phase            INTEGER NOT NULL,
+            checkpoint       TEXT,
+            total            INTEGER NOT NULL,
+            processed        INTEGER NOT NULL,
+            embedded         INTEGER NOT NULL,
+            cached           INTEGER NOT NULL,
+            deleted          INTEGER NOT NULL,
+            bad_rows         INTEGER NOT NULL,
+            error            TEXT,
+            created_at       INTEGER NOT NULL, -- unix milliseconds, as every time below
+            started_at       INTEGER,
+            finished_at      INTEGER,
+            owner            TEXT,
+            lease_expires_at INTEGER,
+            cancel_requested INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        -- One unfinished job (pending 1, running 2, verifying 3) at most, whoever inserts it.
+        CREATE UNIQUE INDEX reindex_jobs_one_active ON reindex_jobs ((state IN (1, 2, 3))) WHERE state IN (1, 2, 3);
+
+        CREATE TABLE reindex_bad_rows (
+            job_id     TEXT    NOT NULL,
+            line       INTEGER NOT NULL,
+            product_id TEXT    NOT NULL,
+            message    TEXT    NOT NULL,
+            PRIMARY KEY (job_id, line)
+        ) WITHOUT ROWID;
+
+        -- What each index version holds per product; mark tags the products the last pass over it saw.
+        CREATE TABLE index_content_hashes (
+            index_version TEXT NOT NULL,
+            product_id    TEXT NOT NULL,
+            content_hash  TEXT NOT NULL,
+            mark          TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (index_version, product_id)
+        ) WITHOUT ROWID;
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing];
 
     public static int LatestVersion => Scripts.Length;
 

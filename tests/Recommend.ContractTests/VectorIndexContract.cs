@@ -127,6 +127,23 @@ public abstract class VectorIndexContract
     }
 
     [Fact]
+    public async Task A_version_that_is_not_live_can_be_searched_by_name_before_it_goes_live()
+    {
+        var index = await CreateIndexAsync();
+        var live = await index.CreateVersionAsync(Spec, Ct);
+        await index.UpsertAsync(live.Name, [Record("live-1", [1, 0, 0, 0])], Ct);
+        await index.SetLiveVersionAsync(live.Name, Ct);
+        var building = await index.CreateVersionAsync(Spec, Ct);
+        await index.UpsertAsync(building.Name, [Record("new-1", [0, 1, 0, 0]), Record("new-2", [1, 0.2f, 0, 0])], Ct);
+
+        var hits = await index.SearchAsync(building.Name, Query([1, 0, 0, 0]), Ct);
+
+        Assert.Equal(["new-2", "new-1"], hits.Select(h => h.ProductId));
+        Assert.Equal(["live-1"], await SearchIdsAsync(index, [1, 0, 0, 0]));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => index.SearchAsync("no-such-version", Query([1, 0, 0, 0]), Ct));
+    }
+
+    [Fact]
     public async Task Reads_go_to_the_live_version_only_and_follow_a_switch()
     {
         var index = await CreateIndexAsync();

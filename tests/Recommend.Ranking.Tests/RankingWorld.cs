@@ -21,8 +21,9 @@ internal sealed class RankingWorld : IAsyncDisposable
         EmbeddedIndex = EmbeddedVectorIndex.Open(Path.Combine(directory, "index"));
         Index = wrapIndex?.Invoke(EmbeddedIndex) ?? EmbeddedIndex;
         Embedder = new HashingEmbedder();
-        Catalog = new CatalogService(Store, Index, Embedder);
-        Engine = new RecommendationEngine(Store, Store, Index, Embedder, NullLogger<RecommendationEngine>.Instance);
+        var embedders = IEmbedderProvider.Create(Embedder);
+        Catalog = new CatalogService(Store, Index, embedders, Store, Store);
+        Engine = new RecommendationEngine(Store, Store, Index, embedders, NullLogger<RecommendationEngine>.Instance);
     }
 
     public SqliteStore Store { get; }

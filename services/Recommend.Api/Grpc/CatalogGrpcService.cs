@@ -1,14 +1,15 @@
 using Grpc.Core;
 using Recommend.Api.Composition;
 using Recommend.Core.Catalog;
+using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 using Proto = Recommend.Contracts.V1;
 using static Recommend.Api.Grpc.RequestValidation;
 
 namespace Recommend.Api.Grpc;
 
-/// <summary>recommend.v1.Catalog: product writes go through the catalog service (store, embed, index).</summary>
-internal sealed class CatalogGrpcService(CatalogService catalog, DeferredStore store, IVectorIndex index) : Proto.Catalog.CatalogBase
+/// <summary>recommend.v1.Catalog: product writes go through the catalog service (store, embed, index); re-indexing in the other part.</summary>
+internal sealed partial class CatalogGrpcService(CatalogService catalog, DeferredStore store, IVectorIndex index, ReindexService reindex) : Proto.Catalog.CatalogBase
 {
     private const int MaxTitleLength = 1_000;
     private const int MaxDescriptionLength = 20_000;
@@ -41,8 +42,11 @@ internal sealed class CatalogGrpcService(CatalogService catalog, DeferredStore s
     public override async Task<Proto.ServiceStatus> GetServiceStatus(Proto.GetServiceStatusRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
-        var info = catalog.Embedder.Info;
         var live = await index.GetLiveVersionAsync(ct);
+        // What serves queries now: the live version's spec (a re-index may have changed the dimension), when it can be served.
+        var info = live is null || live.Spec.ModelId != catalog.Embedders.Default.Info.ModelId
+            ? catalog.Embedders.Default.Info
+            : catalog.Embedders.For(live.Spec).Info;
         return new Proto.ServiceStatus
         {
             Embedder = info.Name,

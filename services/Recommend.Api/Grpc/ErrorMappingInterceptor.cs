@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Recommend.Core.Ranking;
+using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Api.Grpc;
@@ -53,7 +54,8 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         {
             RpcException => (StatusCode?)null, // already a deliberate status
             ProductNotFoundException => StatusCode.NotFound,
-            IndexSpecMismatchException => StatusCode.FailedPrecondition,
+            IndexSpecMismatchException or ReindexJobRunningException or ReindexPreconditionException => StatusCode.FailedPrecondition,
+            ReindexJobNotFoundException => StatusCode.NotFound,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
             DependencyUnavailableException or TimeoutException => StatusCode.Unavailable,
             _ => StatusCode.Internal,

@@ -1,16 +1,19 @@
 using Recommend.Core.Embeddings;
 using Recommend.Core.Ranking;
+using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Catalog;
 
 /// <summary>
-/// Keeps the catalog of record and the live vector index in step: products are stored first (the source of truth
-/// that ranking hydrates from), then embedded — unchanged texts come from the embedding cache — and indexed.
+/// Keeps the catalog of record and the vector index in step: products are stored first (the source of truth that
+/// ranking hydrates from), then embedded — unchanged texts come from the embedding cache — and indexed into the live
+/// version and, while a full re-index builds one, into the new version too, so a write during a rebuild is not lost
+/// when readers switch.
 /// </summary>
-public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmbedder embedder)
+public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmbedderProvider embedders, IEmbeddingCache cache, IReindexJobStore jobs)
 {
-    public IEmbedder Embedder => embedder;
+    public IEmbedderProvider Embedders => embedders;
 
     /// <returns>How many products were upserted.</returns>
     public async Task<int> UpsertAsync(IReadOnlyList<Product> products, CancellationToken ct)
@@ -18,8 +21,14 @@ public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmb
         if (products.Count == 0) return 0;
         var live = await LiveVersionForWritesAsync(ct);
         await store.UpsertProductsAsync(products, ct);
-        var vectors = await embedder.EmbedDocumentsAsync(products.Select(p => p.EmbeddingText).ToList(), ct);
-        await index.UpsertAsync(live.Name, products.Select((p, i) => VectorRecord.For(p, vectors[i])).ToList(), ct);
+        var hashes = products.Select(ContentFingerprint.Of).ToList();
+        foreach (var (version, spec) in await VersionsForWritesAsync(live, ct))
+        {
+            var embedder = new CachingEmbedder(embedders.For(spec), cache);
+            var vectors = await embedder.EmbedDocumentsAsync(products.Select(p => p.EmbeddingText).ToList(), ct);
+            await index.UpsertAsync(version, products.Select((p, i) => VectorRecord.For(p, vectors[i])).ToList(), ct);
+            await jobs.PutContentHashesAsync(version, hashes, ct);
+        }
         return products.Count;
     }
 
@@ -27,7 +36,14 @@ public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmb
     public async Task<int> DeleteAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         var deleted = await store.DeleteProductsAsync(productIds, ct);
-        if (await index.GetLiveVersionAsync(ct) is { } live) await index.DeleteAsync(live.Name, productIds, ct);
+        if (await index.GetLiveVersionAsync(ct) is { } live)
+        {
+            foreach (var (version, _) in await VersionsForWritesAsync(live, ct))
+            {
+                await index.DeleteAsync(version, productIds, ct);
+                await jobs.DeleteContentHashesAsync(version, productIds, ct);
+            }
+        }
         return deleted;
     }
 
@@ -38,21 +54,30 @@ public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmb
     }
 
     /// <summary>
-    /// The version writes go to: the live one when it was built by this embedder, a new one made live when there is
-    /// none yet (first start), and a refusal when the live index holds another model's vectors.
+    /// The version writes go to: the live one when its spec can be served, a new one made live when there is none yet
+    /// (first start), and a refusal when the live index holds vectors of a model that is not loaded.
     /// </summary>
     private async Task<IndexVersion> LiveVersionForWritesAsync(CancellationToken ct)
     {
         var live = await index.GetLiveVersionAsync(ct);
         if (live is null)
         {
-            live = await index.CreateVersionAsync(embedder.Info.Spec, ct);
+            live = await index.CreateVersionAsync(embedders.Default.Info.Spec, ct);
             await index.SetLiveVersionAsync(live.Name, ct);
         }
-        else if (live.Spec != embedder.Info.Spec)
-        {
-            throw new IndexSpecMismatchException(live.Spec, embedder.Info.Spec);
-        }
+        embedders.For(live.Spec); // throws IndexSpecMismatchException for a foreign index
         return live;
+    }
+
+    /// <summary>
+    /// The live version, plus the version a full re-index is building. The job's reconcile pass catches a write that
+    /// races its start; this catches those that come after it.
+    /// </summary>
+    private async Task<IReadOnlyList<(string Version, IndexSpec Spec)>> VersionsForWritesAsync(IndexVersion live, CancellationToken ct)
+    {
+        var active = await jobs.GetActiveJobAsync(ct);
+        return active is { Mode: ReindexMode.Full, TargetVersion: { } building } && building != live.Name
+            ? [(live.Name, live.Spec), (building, active.Spec)]
+            : [(live.Name, live.Spec)];
     }
 }

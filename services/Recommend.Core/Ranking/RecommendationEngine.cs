@@ -16,7 +16,7 @@ public sealed class RecommendationEngine(
     ICatalogStore catalog,
     IHistoryStore history,
     IVectorIndex index,
-    IEmbedder embedder,
+    IEmbedderProvider embedders,
     ILogger<RecommendationEngine> logger)
 {
     /// <summary>Candidates each source contributes before filtering; enough for filters to bite and MMR to choose.</summary>
@@ -119,7 +119,7 @@ public sealed class RecommendationEngine(
         string query, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
-        await EnsureLiveIndexMatchesEmbedderAsync(ct);
+        var embedder = await ServingEmbedderAsync(ct);
         var vector = await embedder.EmbedQueryAsync(query, ct);
         var hits = await index.SearchAsync(new VectorQuery(vector, Math.Max(options.Limit, SourcePool / 2), run.IndexFilter), ct);
         foreach (var hit in hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSearchMatch(hit.Score);
@@ -128,12 +128,12 @@ public sealed class RecommendationEngine(
         return await FinishAsync(run, diversify: false, ct);
     }
 
-    /// <summary>Refuses to compare vectors of one model with an index built by another (FAILED_PRECONDITION upstream).</summary>
-    public async Task EnsureLiveIndexMatchesEmbedderAsync(CancellationToken ct)
-    {
-        var live = await index.GetLiveVersionAsync(ct);
-        if (live is not null && live.Spec != embedder.Info.Spec) throw new IndexSpecMismatchException(live.Spec, embedder.Info.Spec);
-    }
+    /// <summary>
+    /// Queries are embedded to match the live version (which a re-index may have switched to another dimension); an
+    /// index built by a model that is not loaded is refused (FAILED_PRECONDITION upstream).
+    /// </summary>
+    private async Task<IEmbedder> ServingEmbedderAsync(CancellationToken ct) =>
+        await index.GetLiveVersionAsync(ct) is { } live ? embedders.For(live.Spec) : embedders.Default;
 
     private async Task<IReadOnlyDictionary<string, Product>> RequireProductsAsync(
         IReadOnlyList<string> productIds, RankingRun run, CancellationToken ct)

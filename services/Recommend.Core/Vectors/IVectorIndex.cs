@@ -37,6 +37,9 @@ public interface IVectorIndex
     /// <summary>Nearest neighbours in the live version by cosine similarity, best first, honouring the filter.</summary>
     Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct);
 
+    /// <summary>Nearest neighbours in <paramref name="version"/>, live or not: a new version is checked before it goes live.</summary>
+    Task<IReadOnlyList<VectorHit>> SearchAsync(string version, VectorQuery query, CancellationToken ct);
+
     /// <summary>Stored (normalised) vectors of the given products in the live version; missing ids are absent.</summary>
     Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct);
 }

@@ -1,0 +1,102 @@
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Recommend.Core.Reindexing;
+using Proto = Recommend.Contracts.V1;
+using static Recommend.Api.Grpc.RequestValidation;
+
+namespace Recommend.Api.Grpc;
+
+/// <summary>recommend.v1.Catalog re-indexing RPCs: validation and translation only; jobs run in <see cref="ReindexService"/>.</summary>
+internal sealed partial class CatalogGrpcService
+{
+    private const int MaxModelIdLength = 256;
+
+    public override async Task<Proto.StartReindexResponse> StartReindex(Proto.StartReindexRequest request, ServerCallContext context)
+    {
+        var mode = request.Mode switch
+        {
+            Proto.ReindexMode.Full => ReindexMode.Full,
+            Proto.ReindexMode.Incremental => ReindexMode.Incremental,
+            _ => throw Invalid("mode", "must be REINDEX_MODE_FULL or REINDEX_MODE_INCREMENTAL"),
+        };
+        ProductSource source;
+        try
+        {
+            source = ProductSource.Parse(request.Source);
+        }
+        catch (FormatException e)
+        {
+            throw Invalid("source", e.Message);
+        }
+        if (source is ProductSource.File file && !File.Exists(file.Path)) throw Invalid("source", $"no file {file.Path} on the server");
+        var embedders = catalog.Embedders;
+        if (request.Dimension != 0 && (request.Dimension < embedders.MinDimension || request.Dimension > embedders.MaxDimension))
+            throw Invalid("dimension", $"must be 0 (the configured one) or between {embedders.MinDimension} and {embedders.MaxDimension}, got {request.Dimension}");
+        if (request.ModelId.Length > MaxModelIdLength) throw Invalid("model_id", $"must be at most {MaxModelIdLength} characters");
+        if (request.MaxBadRows < -1) throw Invalid("max_bad_rows", $"must be -1 (unlimited) or more, got {request.MaxBadRows}");
+
+        var job = await reindex.StartAsync(
+            new ReindexRequest(mode, request.Source, request.Dimension, request.ModelId, request.MaxBadRows), context.CancellationToken);
+        return new Proto.StartReindexResponse { JobId = job.Id };
+    }
+
+    public override async Task WatchReindex(Proto.WatchReindexRequest request, IServerStreamWriter<Proto.ReindexProgress> responseStream, ServerCallContext context)
+    {
+        await foreach (var progress in reindex.WatchAsync(Id(request.JobId, "job_id"), context.CancellationToken))
+            await responseStream.WriteAsync(ToProto(progress), context.CancellationToken);
+    }
+
+    public override async Task<Proto.ReindexProgress> CancelReindex(Proto.CancelReindexRequest request, ServerCallContext context) =>
+        ToProto(await reindex.CancelAsync(Id(request.JobId, "job_id"), context.CancellationToken));
+
+    public override async Task<Proto.IndexStatus> GetIndexStatus(Proto.GetIndexStatusRequest request, ServerCallContext context) =>
+        ToProto(await reindex.GetIndexStatusAsync(context.CancellationToken));
+
+    public override async Task<Proto.IndexStatus> RollbackIndex(Proto.RollbackIndexRequest request, ServerCallContext context)
+    {
+        if (request.Version.Length > MaxIdLength) throw Invalid("version", $"must be at most {MaxIdLength} characters");
+        return ToProto(await reindex.RollbackAsync(request.Version, context.CancellationToken));
+    }
+
+    private static Proto.ReindexProgress ToProto(ReindexProgress progress)
+    {
+        var job = progress.Job;
+        var proto = new Proto.ReindexProgress
+        {
+            JobId = job.Id,
+            State = (Proto.ReindexState)(int)job.State,
+            Mode = (Proto.ReindexMode)(int)job.Mode,
+            TargetVersion = job.TargetVersion ?? "",
+            Processed = job.Processed,
+            Total = job.Total,
+            Embedded = job.Embedded,
+            Cached = job.Cached,
+            Deleted = job.Deleted,
+            BadRows = job.BadRows,
+            RatePerSecond = progress.RatePerSecond,
+            EtaSeconds = progress.EtaSeconds,
+            Error = job.Error ?? "",
+            ModelId = job.Spec.ModelId,
+            Dimension = job.Spec.Dimension,
+        };
+        proto.Errors.AddRange(progress.Errors.Select(e => new Proto.SourceRowError { Line = e.Line, ProductId = e.ProductId, Message = e.Message }));
+        return proto;
+    }
+
+    private static Proto.IndexStatus ToProto(IndexStatus status)
+    {
+        var proto = new Proto.IndexStatus { Live = status.Live is null ? null : ToProto(status.Live), ActiveJob = status.ActiveJob is null ? null : ToProto(status.ActiveJob) };
+        proto.Previous.AddRange(status.Previous.Select(ToProto));
+        return proto;
+    }
+
+    private static Proto.IndexVersionInfo ToProto(IndexVersionStatus version) => new()
+    {
+        Name = version.Version.Name,
+        ModelId = version.Version.Spec.ModelId,
+        Dimension = version.Version.Spec.Dimension,
+        PointCount = version.PointCount,
+        BuiltAt = Timestamp.FromDateTimeOffset(version.Version.CreatedAt),
+        Live = version.Version.IsLive,
+    };
+}

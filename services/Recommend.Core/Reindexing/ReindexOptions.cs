@@ -1,0 +1,29 @@
+namespace Recommend.Core.Reindexing;
+
+/// <summary>Tuning of re-indexing runs (configuration section Recommend:Reindex).</summary>
+public sealed record ReindexOptions
+{
+    /// <summary>Products per pipeline batch: one embedder call, one index upsert, one checkpoint.</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>Batches buffered between stages: bounds memory while letting reading and writing overlap embedding.</summary>
+    public int ChannelCapacity { get; init; } = 2;
+
+    /// <summary>How long a runner holds a job without renewing; a crashed runner's job is resumable after this.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Lease renewal and cancel-request polling interval.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Versions kept beside the live one after a full run, for rollback; older ones are deleted.</summary>
+    public int KeepPreviousVersions { get; init; } = 2;
+
+    /// <summary>Products whose own vector must find them first in a new version before it may go live.</summary>
+    public int VerificationSamples { get; init; } = 3;
+
+    /// <summary>How often watchers of a job poll its progress.</summary>
+    public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Identifies this runner in job leases; unique per process by default.</summary>
+    public string Owner { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+}

@@ -1,0 +1,143 @@
+using Grpc.Core;
+using Recommend.Contracts.V1;
+using StoredJob = Recommend.Core.Reindexing.ReindexJob;
+using Recommend.Core.Vectors;
+using Recommend.Sqlite;
+
+namespace Recommend.Api.Tests;
+
+/// <summary>The re-indexing RPCs end to end: each test on its own empty host.</summary>
+public sealed class ReindexTests : IAsyncLifetime
+{
+    private RunningHost host = null!;
+    private string? restartedDirectory;
+
+    public async Task InitializeAsync() => host = await RunningHost.StartAsync(seedSample: false);
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        // A host restarted over a directory does not own it.
+        if (restartedDirectory is not null) Directory.Delete(restartedDirectory, recursive: true);
+    }
+
+    private async Task AddProductsAsync(RunningHost target, int count)
+    {
+        using var call = target.Catalog.UpsertProducts();
+        var request = new UpsertProductsRequest();
+        request.Products.AddRange(Enumerable.Range(0, count).Select(i => new Product
+        {
+            ProductId = $"p{i:D3}", Title = $"{(i % 2 == 0 ? "RED" : "BLUE")} SPOTTY MUG {i}", Category = "Mugs", Price = 2 + i, InStock = true,
+        }));
+        await call.RequestStream.WriteAsync(request);
+        await call.RequestStream.CompleteAsync();
+        await call;
+    }
+
+    private static async Task<List<ReindexProgress>> WatchToEndAsync(RunningHost target, string jobId)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        using var call = target.Catalog.WatchReindex(new WatchReindexRequest { JobId = jobId }, cancellationToken: deadline.Token);
+        return await call.ResponseStream.ReadAllAsync(deadline.Token).ToListAsync(deadline.Token);
+    }
+
+    [Fact]
+    public async Task A_full_reindex_streams_progress_to_a_terminal_state_and_switches_the_live_version()
+    {
+        await AddProductsAsync(host, 30);
+        var before = await host.Catalog.GetIndexStatusAsync(new GetIndexStatusRequest());
+
+        var started = await host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Full, Source = "store", Dimension = 128 });
+        var progress = await WatchToEndAsync(host, started.JobId);
+
+        var last = progress[^1];
+        Assert.Equal(ReindexState.Succeeded, last.State);
+        Assert.All(progress.SkipLast(1), p => Assert.True(p.State is ReindexState.Pending or ReindexState.Running or ReindexState.Verifying));
+        Assert.Equal((30, 30, 128, ReindexMode.Full), (last.Processed, last.Total, last.Dimension, last.Mode));
+        Assert.Equal(30, last.Embedded + last.Cached);
+        var status = await host.Catalog.GetIndexStatusAsync(new GetIndexStatusRequest());
+        Assert.Equal((last.TargetVersion, 128, 30L, true), (status.Live.Name, status.Live.Dimension, status.Live.PointCount, status.Live.Live));
+        Assert.Equal([before.Live.Name], status.Previous.Select(v => v.Name));
+        Assert.Null(status.ActiveJob);
+        var search = await host.Recommendations.SearchProductsAsync(new SearchProductsRequest { Query = "blue spotty mug", Limit = 3 });
+        Assert.NotEmpty(search.Items);
+        Assert.Equal(128, (await host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest())).Dimension);
+
+        var rolledBack = await host.Catalog.RollbackIndexAsync(new RollbackIndexRequest());
+        Assert.Equal(before.Live.Name, rolledBack.Live.Name);
+        Assert.NotEmpty((await host.Recommendations.SearchProductsAsync(new SearchProductsRequest { Query = "red mug", Limit = 3 })).Items);
+    }
+
+    [Fact]
+    public async Task Bad_requests_name_the_field_and_unknown_jobs_are_not_found()
+    {
+        async Task<RpcException> Refused(StartReindexRequest request) =>
+            await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.StartReindexAsync(request));
+
+        var noMode = await Refused(new StartReindexRequest { Source = "store" });
+        Assert.Equal((StatusCode.InvalidArgument, true), (noMode.StatusCode, noMode.Status.Detail.StartsWith("mode:")));
+        var badSource = await Refused(new StartReindexRequest { Mode = ReindexMode.Full, Source = "ftp://catalog" });
+        Assert.StartsWith("source:", badSource.Status.Detail);
+        var missingFile = await Refused(new StartReindexRequest { Mode = ReindexMode.Full, Source = "file:/no/such/products.jsonl" });
+        Assert.StartsWith("source:", missingFile.Status.Detail);
+        var badDimension = await Refused(new StartReindexRequest { Mode = ReindexMode.Full, Dimension = 100_000 });
+        Assert.StartsWith("dimension:", badDimension.Status.Detail);
+        var badTolerance = await Refused(new StartReindexRequest { Mode = ReindexMode.Full, MaxBadRows = -2 });
+        Assert.StartsWith("max_bad_rows:", badTolerance.Status.Detail);
+        var otherModel = await Refused(new StartReindexRequest { Mode = ReindexMode.Full, ModelId = "qwen3-embedding-8b" });
+        Assert.Equal(StatusCode.FailedPrecondition, otherModel.StatusCode);
+
+        var watch = await Assert.ThrowsAsync<RpcException>(() => WatchToEndAsync(host, "rj-unknown"));
+        Assert.Equal(StatusCode.NotFound, watch.StatusCode);
+        var cancel = await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.CancelReindexAsync(new CancelReindexRequest { JobId = "rj-unknown" }));
+        Assert.Equal(StatusCode.NotFound, cancel.StatusCode);
+        var noId = await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.CancelReindexAsync(new CancelReindexRequest()));
+        Assert.StartsWith("job_id:", noId.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Rollback_without_a_previous_version_and_a_start_while_another_replica_runs_a_job_are_failed_preconditions()
+    {
+        await AddProductsAsync(host, 3);
+        var rollback = await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.RollbackIndexAsync(new RollbackIndexRequest()));
+        Assert.Equal(StatusCode.FailedPrecondition, rollback.StatusCode);
+
+        await using (var replica = SqliteStore.Open(Path.Combine(host.DataDirectory, "recommend.db")))
+        {
+            await replica.CreateJobAsync(new StoredJob
+            {
+                Id = "rj-other-replica", Mode = Core.Reindexing.ReindexMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
+                CreatedAt = DateTimeOffset.UtcNow, Owner = "other-replica", LeaseExpiresAt = DateTimeOffset.UtcNow.AddHours(1),
+            }, CancellationToken.None);
+        }
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () =>
+            await host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental, Source = "store" }));
+        Assert.Equal((StatusCode.FailedPrecondition, "reindex job rj-other-replica is running"), (refused.StatusCode, refused.Status.Detail));
+        Assert.Equal("rj-other-replica", (await host.Catalog.GetIndexStatusAsync(new GetIndexStatusRequest())).ActiveJob.JobId);
+    }
+
+    [Fact]
+    public async Task A_job_left_running_by_a_crashed_process_is_resumed_when_the_host_starts()
+    {
+        await AddProductsAsync(host, 20);
+        restartedDirectory = host.DataDirectory;
+        await host.StopAsync();
+        await using (var store = SqliteStore.Open(Path.Combine(host.DataDirectory, "recommend.db")))
+        {
+            await store.CreateJobAsync(new StoredJob
+            {
+                Id = "rj-crashed", Mode = Core.Reindexing.ReindexMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
+                State = Core.Reindexing.ReindexState.Running, CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-5), StartedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+                Owner = "crashed-process", LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+            }, CancellationToken.None);
+        }
+
+        host = await RunningHost.StartAsync(seedSample: false, host.DataDirectory);
+        var progress = await WatchToEndAsync(host, "rj-crashed");
+
+        Assert.Equal(ReindexState.Succeeded, progress[^1].State);
+        var status = await host.Catalog.GetIndexStatusAsync(new GetIndexStatusRequest());
+        Assert.Equal((progress[^1].TargetVersion, 20L), (status.Live.Name, status.Live.PointCount));
+    }
+}

@@ -1,0 +1,170 @@
+using Recommend.Core.Reindexing;
+using Recommend.Core.Vectors;
+using Xunit;
+
+namespace Recommend.ContractTests;
+
+/// <summary>
+/// The behaviour every <see cref="IReindexJobStore"/> must show: one unfinished job at a time, leases that let a
+/// crashed runner's job be taken over (and fence off the old runner), checkpoints written with their batch, and the
+/// content hashes incremental runs diff against. Each test gets a store over its own empty database.
+/// </summary>
+public abstract class ReindexJobStoreContract<TStore> where TStore : IReindexJobStore, IAsyncDisposable
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+    private static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    protected abstract Task<TStore> CreateStoreAsync();
+
+    private static ReindexJob NewJob(string id, string owner = "runner-a") => new()
+    {
+        Id = id, Mode = ReindexMode.Full, Source = "file:/data/products.jsonl", Spec = new IndexSpec("model-x", 64), MaxBadRows = 5,
+        CreatedAt = T0, Owner = owner, LeaseExpiresAt = T0.AddSeconds(30),
+    };
+
+    [Fact]
+    public async Task A_created_job_reads_back_with_every_field()
+    {
+        await using var store = await CreateStoreAsync();
+        var job = NewJob("job-1");
+
+        await store.CreateJobAsync(job, None);
+
+        Assert.Equal(job, await store.GetJobAsync("job-1", None));
+        Assert.Equal(job, await store.GetActiveJobAsync(None));
+        Assert.Null(await store.GetJobAsync("missing", None));
+    }
+
+    [Fact]
+    public async Task A_second_job_is_refused_naming_the_unfinished_one_until_it_finishes()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.CreateJobAsync(NewJob("first"), None);
+
+        var refused = await Assert.ThrowsAsync<ReindexJobRunningException>(() => store.CreateJobAsync(NewJob("second"), None));
+        Assert.Equal("first", refused.JobId);
+        Assert.Contains("reindex job first is running", refused.Message);
+
+        var first = (await store.GetJobAsync("first", None))!;
+        Assert.True(await store.SaveJobAsync(first with { State = ReindexState.Failed, FinishedAt = T0.AddMinutes(1), Error = "boom" }, null, None));
+        Assert.Null(await store.GetActiveJobAsync(None));
+        await store.CreateJobAsync(NewJob("second"), None);
+        Assert.Equal("second", (await store.GetActiveJobAsync(None))?.Id);
+        Assert.Equal("boom", (await store.GetJobAsync("first", None))?.Error);
+    }
+
+    [Fact]
+    public async Task Concurrent_starts_let_exactly_one_job_in()
+    {
+        await using var store = await CreateStoreAsync();
+
+        var attempts = await Task.WhenAll(Enumerable.Range(0, 8).Select(async i =>
+        {
+            try
+            {
+                await store.CreateJobAsync(NewJob($"job-{i}"), None);
+                return true;
+            }
+            catch (ReindexJobRunningException)
+            {
+                return false;
+            }
+        }));
+
+        Assert.Single(attempts, started => started);
+    }
+
+    [Fact]
+    public async Task A_lease_is_taken_over_only_after_it_expires_and_fences_off_the_old_owner()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.CreateJobAsync(NewJob("job-1", owner: "runner-a"), None);
+
+        Assert.Null(await store.TryClaimActiveJobAsync("runner-b", T0.AddSeconds(10), T0.AddSeconds(40), None));
+        var own = await store.TryClaimActiveJobAsync("runner-a", T0.AddSeconds(10), T0.AddSeconds(40), None);
+        Assert.Equal(("runner-a", T0.AddSeconds(40)), (own?.Owner, own?.LeaseExpiresAt));
+
+        var taken = await store.TryClaimActiveJobAsync("runner-b", T0.AddSeconds(41), T0.AddSeconds(71), None);
+        Assert.Equal("runner-b", taken?.Owner);
+        Assert.False(await store.SaveJobAsync(own! with { Processed = 99 }, null, None));
+        Assert.Null(await store.RenewLeaseAsync("job-1", "runner-a", T0.AddSeconds(99), None));
+        Assert.Equal(0, (await store.GetJobAsync("job-1", None))?.Processed);
+        Assert.Equal(new LeaseStatus(false), await store.RenewLeaseAsync("job-1", "runner-b", T0.AddSeconds(99), None));
+    }
+
+    [Fact]
+    public async Task A_cancel_request_reaches_the_runner_at_its_next_heartbeat_and_only_unfinished_jobs_take_one()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.CreateJobAsync(NewJob("job-1"), None);
+
+        Assert.True(await store.RequestCancelAsync("job-1", None));
+        Assert.Equal(new LeaseStatus(true), await store.RenewLeaseAsync("job-1", "runner-a", T0.AddMinutes(1), None));
+        Assert.True((await store.GetJobAsync("job-1", None))?.CancelRequested);
+        Assert.False(await store.RequestCancelAsync("missing", None));
+
+        var job = (await store.GetJobAsync("job-1", None))!;
+        await store.SaveJobAsync(job with { State = ReindexState.Cancelled }, null, None);
+        Assert.False(await store.RequestCancelAsync("job-1", None));
+        Assert.Null(await store.RenewLeaseAsync("job-1", "runner-a", T0.AddMinutes(2), None));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_is_saved_with_its_batch_of_hashes_and_bad_rows()
+    {
+        await using var store = await CreateStoreAsync();
+        var job = NewJob("job-1");
+        await store.CreateJobAsync(job, None);
+        var progressed = job with
+        {
+            State = ReindexState.Running, Phase = ReindexPhase.Reconcile, TargetVersion = "v7", Checkpoint = "41", Total = 50,
+            Processed = 41, Embedded = 30, Cached = 9, Deleted = 1, BadRows = 2, StartedAt = T0.AddSeconds(1), LeaseExpiresAt = T0.AddSeconds(60),
+        };
+        var batch = new JobBatch("v7", "job-1/Main", [new ContentHash("b", "hb"), new ContentHash("a", "ha")],
+            [new SourceRowError(40, "", "malformed JSON: x"), new SourceRowError(12, "p12", "empty title")]);
+
+        Assert.True(await store.SaveJobAsync(progressed, batch, None));
+        Assert.True(await store.SaveJobAsync(progressed, batch, None)); // a batch replayed after a crash adds nothing twice
+
+        Assert.Equal(progressed, await store.GetJobAsync("job-1", None));
+        Assert.Equal([new SourceRowError(12, "p12", "empty title"), new SourceRowError(40, "", "malformed JSON: x")],
+            await store.GetBadRowsAsync("job-1", 10, None));
+        Assert.Single(await store.GetBadRowsAsync("job-1", 1, None));
+        var hashes = await store.GetContentHashesAsync("v7", ["a", "b", "c"], None);
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "ha", ["b"] = "hb" }, hashes);
+        Assert.Empty(await store.GetContentHashesAsync("v8", ["a"], None));
+    }
+
+    [Fact]
+    public async Task Unmarked_products_page_in_id_order_and_writes_outside_a_pass_keep_their_mark()
+    {
+        await using var store = await CreateStoreAsync();
+        var job = NewJob("job-1");
+        await store.CreateJobAsync(job, None);
+        await store.PutContentHashesAsync("v1", [new("a", "1"), new("b", "1"), new("c", "1"), new("d", "1")], None);
+        await store.SaveJobAsync(job, new JobBatch("v1", "pass-2", [new("b", "2"), new("d", "2")], []), None);
+
+        Assert.Equal(["a", "c"], await store.ListUnmarkedProductsAsync("v1", "pass-2", null, 10, None));
+        Assert.Equal(["a"], await store.ListUnmarkedProductsAsync("v1", "pass-2", null, 1, None));
+        Assert.Equal(["c"], await store.ListUnmarkedProductsAsync("v1", "pass-2", "a", 10, None));
+
+        await store.PutContentHashesAsync("v1", [new("b", "3")], None); // a catalog write racing the pass
+        Assert.Equal(["a", "c"], await store.ListUnmarkedProductsAsync("v1", "pass-2", null, 10, None));
+        Assert.Equal("3", (await store.GetContentHashesAsync("v1", ["b"], None))["b"]);
+    }
+
+    [Fact]
+    public async Task Hashes_are_kept_per_version_and_deleted_by_product_or_whole_version()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.PutContentHashesAsync("v1", [new("a", "1"), new("b", "1"), new("c", "1")], None);
+        await store.PutContentHashesAsync("v2", [new("a", "2")], None);
+
+        await store.DeleteContentHashesAsync("v1", ["b", "missing"], None);
+        Assert.Equal(2, await store.CountContentHashesAsync("v1", None));
+        await store.DropContentHashesAsync("v1", None);
+
+        Assert.Equal(0, await store.CountContentHashesAsync("v1", None));
+        Assert.Equal(1, await store.CountContentHashesAsync("v2", None));
+    }
+}
