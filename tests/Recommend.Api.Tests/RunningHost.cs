@@ -32,7 +32,10 @@ public sealed class RunningHost : IAsyncDisposable
     public Catalog.CatalogClient Catalog { get; }
 
     /// <param name="dataDirectory">Reuse a directory to prove restarts keep data; null for a fresh one.</param>
-    public static async Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory = null, params string[] extraArgs)
+    public static Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory = null, params string[] extraArgs) =>
+        StartAsync(seedSample, dataDirectory, waitUntilServing: true, extraArgs);
+
+    public static async Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory, bool waitUntilServing, params string[] extraArgs)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("recommend-e2e-").FullName;
@@ -47,9 +50,12 @@ public sealed class RunningHost : IAsyncDisposable
         var app = RecommendHost.Create(args);
         await app.StartAsync();
         var host = new RunningHost(app, dataDirectory, owns);
-        await host.WaitUntilServingAsync(TimeSpan.FromMinutes(2));
+        if (waitUntilServing) await host.WaitUntilServingAsync(TimeSpan.FromMinutes(2));
         return host;
     }
+
+    public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") =>
+        (await new Health.HealthClient(Channel).CheckAsync(new HealthCheckRequest { Service = service })).Status;
 
     /// <summary>The host listens at once but is ready only after the store connected and seeding finished.</summary>
     public async Task WaitUntilServingAsync(TimeSpan timeout)

@@ -2,6 +2,7 @@ using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.History;
 using Recommend.Core.Ranking;
+using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Api.Composition;
@@ -10,11 +11,11 @@ namespace Recommend.Api.Composition;
 /// The store as the rest of the host sees it: calls fail with UNAVAILABLE until <see cref="StoreConnector"/> has
 /// connected, so the server can listen (and report NOT_SERVING) while a database is still unreachable.
 /// </summary>
-internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCache
+internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IReindexJobStore
 {
     private readonly TaskCompletionSource<Backend> connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private sealed record Backend(ICatalogStore Catalog, IHistoryStore History, IEmbeddingCache Cache, string Name);
+    private sealed record Backend(ICatalogStore Catalog, IHistoryStore History, IEmbeddingCache Cache, IReindexJobStore Jobs, string Name);
 
     public Task WhenConnected => connected.Task;
 
@@ -23,8 +24,8 @@ internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCa
     /// <summary>Provider name for status output, e.g. "sqlite".</summary>
     public string Name => IsConnected ? connected.Task.Result.Name : "connecting";
 
-    public void Connect<TStore>(TStore store, string name) where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache =>
-        connected.TrySetResult(new Backend(store, store, store, name));
+    public void Connect<TStore>(TStore store, string name) where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IReindexJobStore =>
+        connected.TrySetResult(new Backend(store, store, store, store, name));
 
     private Backend Current => IsConnected
         ? connected.Task.Result
@@ -44,4 +45,19 @@ internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCa
 
     public Task<IReadOnlyDictionary<string, float[]>> GetEmbeddingsAsync(IndexSpec spec, IReadOnlyCollection<string> textHashes, CancellationToken ct) => Current.Cache.GetEmbeddingsAsync(spec, textHashes, ct);
     public Task PutEmbeddingsAsync(IndexSpec spec, IReadOnlyList<KeyValuePair<string, float[]>> vectorsByTextHash, CancellationToken ct) => Current.Cache.PutEmbeddingsAsync(spec, vectorsByTextHash, ct);
+
+    public Task CreateJobAsync(ReindexJob job, CancellationToken ct) => Current.Jobs.CreateJobAsync(job, ct);
+    public Task<ReindexJob?> GetJobAsync(string jobId, CancellationToken ct) => Current.Jobs.GetJobAsync(jobId, ct);
+    public Task<ReindexJob?> GetActiveJobAsync(CancellationToken ct) => Current.Jobs.GetActiveJobAsync(ct);
+    public Task<ReindexJob?> TryClaimActiveJobAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.TryClaimActiveJobAsync(owner, now, leaseUntil, ct);
+    public Task<LeaseStatus?> RenewLeaseAsync(string jobId, string owner, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.RenewLeaseAsync(jobId, owner, leaseUntil, ct);
+    public Task<bool> SaveJobAsync(ReindexJob job, JobBatch? batch, CancellationToken ct) => Current.Jobs.SaveJobAsync(job, batch, ct);
+    public Task<bool> RequestCancelAsync(string jobId, CancellationToken ct) => Current.Jobs.RequestCancelAsync(jobId, ct);
+    public Task<IReadOnlyList<SourceRowError>> GetBadRowsAsync(string jobId, int limit, CancellationToken ct) => Current.Jobs.GetBadRowsAsync(jobId, limit, ct);
+    public Task<IReadOnlyDictionary<string, string>> GetContentHashesAsync(string version, IReadOnlyCollection<string> productIds, CancellationToken ct) => Current.Jobs.GetContentHashesAsync(version, productIds, ct);
+    public Task PutContentHashesAsync(string version, IReadOnlyList<ContentHash> hashes, CancellationToken ct) => Current.Jobs.PutContentHashesAsync(version, hashes, ct);
+    public Task<IReadOnlyList<string>> ListUnmarkedProductsAsync(string version, string mark, string? afterId, int limit, CancellationToken ct) => Current.Jobs.ListUnmarkedProductsAsync(version, mark, afterId, limit, ct);
+    public Task DeleteContentHashesAsync(string version, IReadOnlyCollection<string> productIds, CancellationToken ct) => Current.Jobs.DeleteContentHashesAsync(version, productIds, ct);
+    public Task<long> CountContentHashesAsync(string version, CancellationToken ct) => Current.Jobs.CountContentHashesAsync(version, ct);
+    public Task DropContentHashesAsync(string version, CancellationToken ct) => Current.Jobs.DropContentHashesAsync(version, ct);
 }

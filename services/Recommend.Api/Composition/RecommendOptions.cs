@@ -1,4 +1,6 @@
 using Recommend.Core.Ranking;
+using Recommend.Core.Reindexing;
+using Recommend.Embeddings.Qwen;
 using Recommend.Qdrant;
 
 namespace Recommend.Api.Composition;
@@ -21,6 +23,11 @@ public sealed class RecommendOptions
 
     public VectorIndexOptions VectorIndex { get; set; } = new();
 
+    public EmbedderOptions Embedder { get; set; } = new();
+
+    /// <summary>Re-indexing batch size, lease, versions kept for rollback (Recommend__Reindex__KeepPreviousVersions, ...).</summary>
+    public ReindexOptions Reindex { get; set; } = new();
+
     /// <summary>The default ranking profile's weights.</summary>
     public RankingProfile Ranking { get; set; } = RankingProfile.Default;
 }
@@ -38,4 +45,28 @@ public sealed class VectorIndexOptions
 
     /// <summary>Used when Provider is qdrant (Recommend__VectorIndex__Qdrant__Url, __ApiKey, __Alias, ...).</summary>
     public QdrantIndexOptions Qdrant { get; set; } = new();
+}
+
+/// <summary>
+/// The Qwen3 embedder is used when <see cref="ModelDirectory"/> holds an ONNX export and tokenizer.json
+/// (deploy/scripts/fetch-qwen3-embedding.sh fetches one); otherwise the hashing fallback serves, with a warning.
+/// </summary>
+public sealed class EmbedderOptions
+{
+    public string ModelDirectory { get; set; } = "models/qwen3-embedding-0.6b";
+
+    /// <summary>Output dimension; unset = 1024 for Qwen3 (Matryoshka: 32-1024 allowed), 256 for the fallback.</summary>
+    public int? Dimension { get; set; }
+
+    public int MaxTokens { get; set; } = 512;
+
+    /// <summary>ONNX Runtime intra-op threads; 0 = all cores.</summary>
+    public int IntraOpThreads { get; set; }
+
+    public QwenPrecision Precision { get; set; } = QwenPrecision.Fp32;
+
+    public bool UseCuda { get; set; }
+
+    /// <summary>Task sentence of the search-query instruction.</summary>
+    public string QueryTask { get; set; } = QwenEmbedderOptions.DefaultQueryTask;
 }

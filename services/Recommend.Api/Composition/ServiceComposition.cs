@@ -7,8 +7,10 @@ using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.History;
 using Recommend.Core.Ranking;
+using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
+using Recommend.Embeddings.Qwen;
 using Recommend.Qdrant;
 
 namespace Recommend.Api.Composition;
@@ -34,7 +36,12 @@ public static class ServiceComposition
         services.AddSingleton(options.Ranking);
         AddStore(services, options, builder.Configuration);
         AddVectorIndex(services, options);
-        services.AddSingleton<IEmbedder>(new HashingEmbedder());
+        // One model instance; serving and re-indexing embed through the provider (it follows the live version's
+        // dimension) and apply the embedding cache themselves.
+        services.AddSingleton(sp => IEmbedderProvider.Create(CreateEmbedder(options.Embedder, sp.GetRequiredService<ILoggerFactory>())));
+        services.AddSingleton<IEmbedder>(sp => new CachingEmbedder(
+            sp.GetRequiredService<IEmbedderProvider>().Default, sp.GetRequiredService<IEmbeddingCache>()));
+        AddReindexing(services, options);
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();
@@ -61,6 +68,8 @@ public static class ServiceComposition
         app.MapGrpcService<CatalogGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        var embedder = app.Services.GetRequiredService<IEmbedder>().Info;
+        app.Logger.LogInformation("Embedder {Embedder}: model {ModelId}, dimension {Dimension}", embedder.Name, embedder.ModelId, embedder.Dimension);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Recommend gRPC (h2c) listening on {Addresses}", string.Join(", ", app.Urls)));
         return app;
@@ -79,6 +88,37 @@ public static class ServiceComposition
         services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<DeferredStore>());
         services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<DeferredStore>());
         services.AddSingleton<IEmbeddingCache>(sp => sp.GetRequiredService<DeferredStore>());
+        services.AddSingleton<IReindexJobStore>(sp => sp.GetRequiredService<DeferredStore>());
+    }
+
+    /// <summary>Registered after the store, so the job host stops (leaving jobs resumable) before the store closes.</summary>
+    private static void AddReindexing(IServiceCollection services, RecommendOptions options)
+    {
+        services.AddSingleton(options.Reindex);
+        services.AddSingleton<ReindexService>();
+        services.AddHostedService<ReindexJobHost>();
+    }
+
+    /// <summary>One shared embedder per process: Qwen3 over ONNX Runtime when a model is present, else the fallback.</summary>
+    private static IEmbedder CreateEmbedder(EmbedderOptions options, ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("Recommend.Embedder");
+        if (QwenEmbedder.TryFindModel(options.ModelDirectory, options.Precision) is null)
+        {
+            logger.LogWarning("No Qwen3-Embedding model in {Directory} ({Precision}); using the hashing fallback embedder. "
+                + "Fetch one with deploy/scripts/fetch-qwen3-embedding.sh", Path.GetFullPath(options.ModelDirectory), options.Precision);
+            return new HashingEmbedder(options.Dimension ?? HashingEmbedder.DefaultDimension);
+        }
+        return QwenEmbedder.Create(new QwenEmbedderOptions
+        {
+            ModelDirectory = options.ModelDirectory,
+            Precision = options.Precision,
+            Dimension = options.Dimension ?? QwenEmbedderOptions.MaxDimension,
+            MaxTokens = options.MaxTokens,
+            IntraOpThreads = options.IntraOpThreads,
+            UseCuda = options.UseCuda,
+            QueryTask = options.QueryTask,
+        }, logger);
     }
 
     private static void AddVectorIndex(IServiceCollection services, RecommendOptions options)

@@ -10,7 +10,8 @@ namespace Recommend.Api.Composition;
 /// Opens the configured store (applying migrations), retrying with jittered exponential backoff for as long as it
 /// takes and logging why, then hands it to <see cref="DeferredStore"/>. Health reports NOT_SERVING until then.
 /// </summary>
-internal sealed class StoreConnector(DeferredStore deferred, IOptions<RecommendOptions> options, IConfiguration configuration, ILogger<StoreConnector> logger)
+internal sealed class StoreConnector(
+    DeferredStore deferred, IOptions<RecommendOptions> options, IConfiguration configuration, ILoggerFactory loggers, ILogger<StoreConnector> logger)
     : BackgroundService
 {
     private IAsyncDisposable? opened;
@@ -36,6 +37,11 @@ internal sealed class StoreConnector(DeferredStore deferred, IOptions<RecommendO
             .Build();
         await retry.ExecuteAsync(ConnectAsync, stoppingToken);
         logger.LogInformation("Store {Provider} connected", deferred.Name);
+
+        // Postgres keeps co-purchase counts by a durable background step (ingest stays fast); it runs for as long
+        // as the store is open.
+        if (opened is PostgresStore postgres)
+            await postgres.CreateCoPurchaseUpdater(logger: loggers.CreateLogger<CoPurchaseUpdater>()).RunAsync(stoppingToken);
     }
 
     private async ValueTask ConnectAsync(CancellationToken ct)

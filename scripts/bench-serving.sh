@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Serving latency at a fixed request rate on the bundled catalog: SimilarProducts and Recommend, p50/p90/p99,
+# first on the embedded default (SQLite + embedded index), then with the PostgreSQL history store.
+# Usage: scripts/bench-serving.sh [rate=200] [seconds=30]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=${1:-200}
+seconds=${2:-30}
+work=$(mktemp -d)
+out="$work/build"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -n "${pgdata:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" stop -m fast >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null
+dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
+api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
+cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
+
+serve() { # name port extra-args...
+  local name=$1 port=$2; shift 2
+  dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:DataDirectory="$work/$name" \
+    --Logging:LogLevel:Default=Warning "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && return; sleep 1; done
+  echo "host $name did not become ready" >&2; cat "$work/$name.log" >&2; exit 1
+}
+
+bench() { # name port
+  for call in similar recommend; do
+    printf "| %s " "$1"; cli bench --server "http://127.0.0.1:$2" --call "$call" --rate "$rate" --seconds "$seconds" --warmup 5
+  done
+}
+
+echo "| backend | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms |"
+echo "|---|---|---|---|---|---|---|---|---|"
+serve embedded 5181
+bench sqlite+embedded 5181
+kill "${pids[0]}"
+
+# PostgreSQL: a throwaway cluster as the postgres user (it refuses to run as root).
+pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+pgdata="$work/pg"
+mkdir -p "$pgdata" && chown postgres "$work" "$pgdata"
+runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
+runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -o "-p 55432 -k $work -c listen_addresses=127.0.0.1" -w start >/dev/null
+serve postgres 5182 --Recommend:Store:Provider=postgres \
+  "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"
+bench postgres+embedded 5182

@@ -1,0 +1,111 @@
+using System.Net;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Npgsql;
+using Recommend.Contracts.V1;
+using Recommend.Testing.Postgres;
+
+namespace Recommend.Api.Tests;
+
+/// <summary>The host on the production store: real PostgreSQL 15 behind a proxy that can make it unreachable.</summary>
+public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixture<PostgresCluster>
+{
+    private static readonly HealthCheckResponse.Types.ServingStatus Serving = HealthCheckResponse.Types.ServingStatus.Serving;
+
+    private async Task<(FaultyTcpProxy Proxy, string ConnectionString)> ProxiedDatabaseAsync(bool startCut)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(await cluster.CreateDatabaseAsync());
+        var proxy = new FaultyTcpProxy(new IPEndPoint(IPAddress.Loopback, builder.Port), startCut);
+        builder.Host = "127.0.0.1";
+        builder.Port = proxy.Port;
+        builder.Timeout = 2;
+        return (proxy, builder.ConnectionString);
+    }
+
+    private static Task<RunningHost> StartHostAsync(string connectionString, bool waitUntilServing) =>
+        RunningHost.StartAsync(seedSample: false, dataDirectory: null, waitUntilServing,
+            "--Recommend:Store:Provider=postgres", $"--ConnectionStrings:Postgres={connectionString}");
+
+    private static async Task UpsertAsync(RunningHost host, params (string Id, string Title)[] products)
+    {
+        using var call = host.Catalog.UpsertProducts();
+        var request = new UpsertProductsRequest();
+        request.Products.AddRange(products.Select(p => new Product { ProductId = p.Id, Title = p.Title, Price = 3, Category = "Mugs", InStock = true }));
+        await call.RequestStream.WriteAsync(request);
+        await call.RequestStream.CompleteAsync();
+        await call;
+    }
+
+    [Fact]
+    public async Task Starts_not_ready_while_postgres_is_unreachable_and_serves_once_it_connects()
+    {
+        var (proxy, connectionString) = await ProxiedDatabaseAsync(startCut: true);
+        await using var _ = proxy;
+        await using var host = await StartHostAsync(connectionString, waitUntilServing: false);
+
+        Assert.NotEqual(Serving, await host.HealthAsync());
+        Assert.Equal(Serving, await host.HealthAsync("liveness"));
+        var early = await Assert.ThrowsAsync<RpcException>(() => host.Recommendations.TrendingAsync(new TrendingRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, early.StatusCode);
+
+        proxy.Restore();
+        await host.WaitUntilServingAsync(TimeSpan.FromSeconds(60));
+        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"));
+        Assert.Equal("RED SPOTTY MUG", (await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" })).Title);
+    }
+
+    [Fact]
+    public async Task Purchases_recorded_in_postgres_drive_the_next_recommendation()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
+        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"), ("s1", "RED SPOTTY SAUCER"), ("n1", "PAPER NAPKINS"));
+        var at = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(-5));
+        await host.Events.RecordEventsAsync(new RecordEventsRequest
+        {
+            Events =
+            {
+                new Event { EventId = "x1", Type = EventType.Purchase, UserId = "fan", ProductId = "m1", OrderId = "o1", Quantity = 1, OccurredAt = at },
+                new Event { EventId = "x2", Type = EventType.Purchase, UserId = "fan", ProductId = "s1", OrderId = "o1", Quantity = 1, OccurredAt = at },
+            },
+        });
+        await host.Events.RecordEventsAsync(new RecordEventsRequest
+        {
+            Events = { new Event { EventId = "y1", Type = EventType.Purchase, UserId = "shopper", ProductId = "m1", OrderId = "o2", Quantity = 1 } },
+        });
+
+        // Co-purchase counts may be maintained by a background step: they must land well within a second.
+        RecommendationResponse after;
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        do after = await host.Recommendations.RecommendAsync(new RecommendRequest { UserId = "shopper" });
+        while (!after.Items.Any(i => i.Reasons.Any(r => r.Kind == "bought_together")) && DateTime.UtcNow < deadline);
+
+        Assert.DoesNotContain(after.Items, i => i.ProductId == "m1");
+        Assert.Contains(after.Items[0].Reasons, r => r.Kind == "bought_together" && r.RelatedProductId == "m1");
+        Assert.Equal("s1", after.Items[0].ProductId);
+    }
+
+    [Fact]
+    public async Task A_postgres_outage_leaves_similar_products_answering_from_vectors()
+    {
+        var (proxy, connectionString) = await ProxiedDatabaseAsync(startCut: false);
+        await using var _ = proxy;
+        await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
+        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"), ("m2", "RED SPOTTY MUG LARGE"), ("t1", "GLASS TEAPOT"));
+
+        proxy.Cut();
+        var similar = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" },
+            deadline: DateTime.UtcNow.AddSeconds(10));
+
+        Assert.True(similar.Degraded);
+        Assert.Equal("m2", similar.Items[0].ProductId);
+        Assert.NotEqual(Serving, await host.HealthAsync());
+        Assert.Equal(Serving, await host.HealthAsync("liveness"));
+
+        proxy.Restore();
+        await host.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        var healed = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" });
+        Assert.False(healed.Degraded);
+        Assert.Equal("RED SPOTTY MUG LARGE", healed.Items[0].Title);
+    }
+}

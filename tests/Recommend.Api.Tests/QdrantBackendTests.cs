@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Grpc.Core;
+using Recommend.Contracts.V1;
+using Recommend.Testing.Qdrant;
+
+namespace Recommend.Api.Tests;
+
+/// <summary>The host on Qdrant (an in-process server speaking Qdrant's gRPC protocol), including Qdrant going away.</summary>
+public sealed class QdrantBackendTests : IAsyncLifetime
+{
+    private FakeQdrantServer qdrant = null!;
+    private RunningHost host = null!;
+
+    public async Task InitializeAsync()
+    {
+        qdrant = await FakeQdrantServer.StartAsync();
+        host = await RunningHost.StartAsync(seedSample: false, dataDirectory: null,
+            "--Recommend:VectorIndex:Provider=qdrant", $"--Recommend:VectorIndex:Qdrant:Url={qdrant.Url}");
+
+        using var call = host.Catalog.UpsertProducts();
+        await call.RequestStream.WriteAsync(new UpsertProductsRequest
+        {
+            Products =
+            {
+                new Product { ProductId = "m1", Title = "RED SPOTTY MUG", Price = 2, Category = "Mugs", InStock = true },
+                new Product { ProductId = "m2", Title = "RED SPOTTY MUG LARGE", Price = 3, Category = "Mugs", InStock = true },
+                new Product { ProductId = "s1", Title = "RED SPOTTY SAUCER", Price = 1, Category = "Saucers", InStock = true },
+            },
+        });
+        await call.RequestStream.CompleteAsync();
+        await call;
+        await host.Events.RecordEventsAsync(new RecordEventsRequest
+        {
+            Events =
+            {
+                new Event { EventId = "e1", Type = EventType.Purchase, UserId = "fan", ProductId = "m1", OrderId = "o1", Quantity = 1 },
+                new Event { EventId = "e2", Type = EventType.Purchase, UserId = "fan", ProductId = "s1", OrderId = "o1", Quantity = 1 },
+                new Event { EventId = "e3", Type = EventType.Purchase, UserId = "shopper", ProductId = "m1", OrderId = "o2", Quantity = 1 },
+            },
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await qdrant.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Vectors_are_served_from_qdrant_through_its_alias()
+    {
+        var similar = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" });
+        var status = await host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest());
+
+        Assert.Equal("m2", similar.Items[0].ProductId);
+        Assert.False(similar.Degraded);
+        Assert.Equal("qdrant", status.VectorIndex);
+        Assert.Equal(3, status.IndexedProducts);
+    }
+
+    [Fact]
+    public async Task Without_qdrant_similar_products_fail_fast_and_recommend_degrades_to_history_and_trending()
+    {
+        await qdrant.StopAsync();
+
+        var clock = Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<RpcException>(() => host.Recommendations.SimilarProductsAsync(
+            new SimilarProductsRequest { ProductId = "m1" }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+
+        var recommended = await host.Recommendations.RecommendAsync(new RecommendRequest { UserId = "shopper" },
+            deadline: DateTime.UtcNow.AddSeconds(5));
+        Assert.True(recommended.Degraded);
+        Assert.Equal("s1", recommended.Items[0].ProductId);
+        Assert.Contains(recommended.Items[0].Reasons, r => r.Kind == "bought_together");
+    }
+}
