@@ -36,8 +36,8 @@ bench() { # name port
   done
 }
 
-echo "| backend | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| backend | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms | sender late max ms |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 serve embedded 5181
 bench sqlite+embedded 5181
 kill "${pids[0]}"

@@ -54,31 +54,31 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         logger.LogWarning(ex, "Ranking signal {Signal} unavailable; serving without it", signal);
     }
 
-    /// <summary>
-    /// Candidates that survive the hard filters, judged on the catalog of record (the index payload may be stale, and a
-    /// deleted product must never be shown). Without the catalog, only index hits that were filtered at the source remain.
-    /// </summary>
-    public IEnumerable<ScoredCandidate> Eligible(IReadOnlyDictionary<string, Product>? products)
-    {
-        foreach (var candidate in candidates.Values)
-        {
-            if (excluded.Contains(candidate.ProductId)) continue;
-            Product product;
-            if (products is null)
-            {
-                if (!candidate.FromFilteredIndex) continue;
-                product = new Product(candidate.ProductId, "", "", "", 0, true, Product.NoAttributes);
-            }
-            else if (!products.TryGetValue(candidate.ProductId, out product!) || !Options.Filter.Matches(product))
-            {
-                continue;
-            }
-            var score = candidate.Score(Profile);
-            if (score > 0) yield return new ScoredCandidate(candidate, product, score);
-        }
-    }
+    /// <summary>Candidates not excluded and with a positive score, best first (ties by id): the order they are hydrated in.</summary>
+    public List<(Candidate Candidate, double Score)> Ranked() =>
+        candidates.Values
+            .Where(c => !excluded.Contains(c.ProductId))
+            .Select(c => (Candidate: c, Score: c.Score(Profile)))
+            .Where(c => c.Score > 0)
+            .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal)
+            .ToList();
 
-    public RecommendationResult Empty() => Result([], new Dictionary<string, float[]>(), null);
+    /// <summary>
+    /// Whether a candidate may be shown, judged on the catalog of record (the index payload may be stale, and a deleted
+    /// product must never be shown). Without the catalog (null), only index hits filtered at the source remain.
+    /// </summary>
+    public ScoredCandidate? Eligible(Candidate candidate, double score, IReadOnlyDictionary<string, Product>? products)
+    {
+        if (products is null)
+        {
+            return candidate.FromFilteredIndex
+                ? new ScoredCandidate(candidate, new Product(candidate.ProductId, "", "", "", 0, true, Product.NoAttributes), score)
+                : null;
+        }
+        return products.TryGetValue(candidate.ProductId, out var product) && Options.Filter.Matches(product)
+            ? new ScoredCandidate(candidate, product, score)
+            : null;
+    }
 
     public RecommendationResult Result(
         IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)

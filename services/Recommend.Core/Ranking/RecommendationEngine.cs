@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
@@ -28,34 +27,28 @@ public sealed class RecommendationEngine(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         var run = new RankingRun(options, profile, ct);
-        await RequireProductsAsync(contextProductIds, run, ct);
-        run.Exclude(contextProductIds);
-        await ExcludePurchasedAsync(run, ct);
-
-        var interactions = await SignalAsync(run, "history", [],
+        // Independent reads run concurrently: together they are most of a request's latency.
+        var context = RequireProductsAsync(contextProductIds, run, ct);
+        var purchased = PurchasedAsync(run, ct);
+        var interactions = SignalAsync(run, "history", (IReadOnlyList<Interaction>)[],
             () => options.UserId is { } user
                 ? history.GetRecentInteractionsAsync(user, profile.ProfileInteractions, ct)
                 : Task.FromResult<IReadOnlyList<Interaction>>([]));
-        var anchors = Anchors.From(interactions, contextProductIds, profile);
+        // Trending always joins with a small weight; for a cold-start user it is the whole answer.
+        var trending = SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => history.GetTrendingAsync(null, SourcePool, ct));
+        await Task.WhenAll(context, purchased, interactions, trending);
+        run.Exclude(contextProductIds);
+        run.Exclude(purchased.Result);
+        var anchors = Anchors.From(interactions.Result, contextProductIds, profile);
         run.AddAnchors(anchors);
 
-        if (anchors.Count > 0)
-        {
-            await SignalAsync(run, "vector index", 0, async () =>
-            {
-                var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
-                var profileVector = anchors.ProfileVector(anchorVectors);
-                if (profileVector is null) return 0;
-                run.AnchorVectors = anchorVectors;
-                var hits = await index.SearchAsync(new VectorQuery(profileVector, SourcePool, run.IndexFilter), ct);
-                foreach (var hit in hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, null);
-                return hits.Count;
-            });
-            await SignalAsync(run, "co-purchases", 0, () => AddCoPurchasesAsync(run, anchors.CoPurchaseSources(CoPurchaseSources), ct));
-        }
-
-        // Trending always joins with a small weight; for a cold-start user it is the whole answer.
-        await SignalAsync(run, "trending", 0, () => AddTrendingAsync(run, category: null, ct));
+        var neighbours = SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct));
+        var coPurchases = SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[],
+            () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct));
+        await Task.WhenAll(neighbours, coPurchases);
+        AddNeighbours(run, neighbours.Result, anchor: null);
+        AddCoPurchases(run, coPurchases.Result);
+        AddTrending(run, trending.Result);
         return await FinishAsync(run, diversify: true, ct);
     }
 
@@ -63,17 +56,15 @@ public sealed class RecommendationEngine(
         string productId, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         var run = new RankingRun(options, profile with { CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
+        var purchased = PurchasedAsync(run, ct);
         await RequireProductsAsync([productId], run, ct);
         run.Exclude([productId]);
-        await ExcludePurchasedAsync(run, ct);
-        run.AddAnchors(Anchors.Context([productId]));
+        run.Exclude(await purchased);
+        var anchors = Anchors.Context([productId]);
+        run.AddAnchors(anchors);
 
         // The vector index is the whole answer here: if it is down the caller must hear so (no silent empty list).
-        var vectors = await index.GetVectorsAsync([productId], ct);
-        if (!vectors.TryGetValue(productId, out var vector)) return run.Empty(); // not indexed yet
-        run.AnchorVectors = vectors;
-        var hits = await index.SearchAsync(new VectorQuery(vector, SourcePool, run.IndexFilter), ct);
-        foreach (var hit in hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, productId);
+        AddNeighbours(run, await NeighboursAsync(anchors, run.IndexFilter, ct), anchor: productId);
         return await FinishAsync(run, diversify: true, ct);
     }
 
@@ -82,26 +73,17 @@ public sealed class RecommendationEngine(
     {
         // Co-purchases lead; similar items only fill the remaining slots (a new product has no baskets yet).
         var run = new RankingRun(options, profile with { CoPurchaseWeight = 1, SimilarityWeight = 0.01, TrendingWeight = 0 }, ct);
+        var purchased = PurchasedAsync(run, ct);
+        var coPurchases = SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(productIds, ct));
         await RequireProductsAsync(productIds, run, ct);
         run.Exclude(productIds);
-        await ExcludePurchasedAsync(run, ct);
+        run.Exclude(await purchased);
         var anchors = Anchors.Context(productIds);
         run.AddAnchors(anchors);
 
-        await SignalAsync(run, "co-purchases", 0, () => AddCoPurchasesAsync(run, productIds, ct));
+        AddCoPurchases(run, await coPurchases);
         if (run.CandidateCount < options.Limit)
-        {
-            await SignalAsync(run, "vector index", 0, async () =>
-            {
-                var anchorVectors = await index.GetVectorsAsync(productIds, ct);
-                var profileVector = anchors.ProfileVector(anchorVectors);
-                if (profileVector is null) return 0;
-                run.AnchorVectors = anchorVectors;
-                var hits = await index.SearchAsync(new VectorQuery(profileVector, SourcePool, run.IndexFilter), ct);
-                foreach (var hit in hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, null);
-                return hits.Count;
-            });
-        }
+            AddNeighbours(run, await SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct)), anchor: null);
         return await FinishAsync(run, diversify: false, ct);
     }
 
@@ -109,9 +91,11 @@ public sealed class RecommendationEngine(
         string? category, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 1 }, ct);
-        await ExcludePurchasedAsync(run, ct);
+        var purchased = PurchasedAsync(run, ct);
         // Trending is the whole answer here: a store fault propagates.
-        await AddTrendingAsync(run, string.IsNullOrEmpty(category) ? null : category, ct);
+        var trending = await history.GetTrendingAsync(string.IsNullOrEmpty(category) ? null : category, SourcePool, ct);
+        run.Exclude(await purchased);
+        AddTrending(run, trending);
         return await FinishAsync(run, diversify: true, ct);
     }
 
@@ -135,10 +119,10 @@ public sealed class RecommendationEngine(
     private async Task<IEmbedder> ServingEmbedderAsync(CancellationToken ct) =>
         await index.GetLiveVersionAsync(ct) is { } live ? embedders.For(live.Spec) : embedders.Default;
 
-    private async Task<IReadOnlyDictionary<string, Product>> RequireProductsAsync(
-        IReadOnlyList<string> productIds, RankingRun run, CancellationToken ct)
+    /// <summary>Throws <see cref="ProductNotFoundException"/> for the first named product that does not exist.</summary>
+    private async Task RequireProductsAsync(IReadOnlyList<string> productIds, RankingRun run, CancellationToken ct)
     {
-        if (productIds.Count == 0) return new Dictionary<string, Product>();
+        if (productIds.Count == 0) return;
         IReadOnlyDictionary<string, Product> found;
         try
         {
@@ -151,42 +135,60 @@ public sealed class RecommendationEngine(
             var indexed = await index.GetVectorsAsync(productIds, ct);
             var missingFromIndex = productIds.FirstOrDefault(id => !indexed.ContainsKey(id));
             if (missingFromIndex is not null) throw new ProductNotFoundException(missingFromIndex);
-            return new Dictionary<string, Product>();
+            return;
         }
         var missing = productIds.FirstOrDefault(id => !found.ContainsKey(id));
         if (missing is not null) throw new ProductNotFoundException(missing);
-        return found;
     }
 
-    private async Task ExcludePurchasedAsync(RankingRun run, CancellationToken ct)
+    /// <summary>What the user bought, to exclude; nothing when buy-again is asked or the user is anonymous.</summary>
+    private Task<IReadOnlySet<string>> PurchasedAsync(RankingRun run, CancellationToken ct) =>
+        run.Options.IncludePurchased || run.Options.UserId is not { } user
+            ? Task.FromResult<IReadOnlySet<string>>(new HashSet<string>())
+            : SignalAsync(run, "history", (IReadOnlySet<string>)new HashSet<string>(), () => history.GetPurchasedProductIdsAsync(user, ct));
+
+    /// <param name="AnchorVectors">The anchors' own vectors, to explain each neighbour by its nearest anchor.</param>
+    private sealed record NeighbourHits(IReadOnlyDictionary<string, float[]> AnchorVectors, IReadOnlyList<VectorHit> Hits)
     {
-        if (run.Options.IncludePurchased || run.Options.UserId is not { } user) return;
-        var purchased = await SignalAsync(run, "history", (IReadOnlySet<string>)new HashSet<string>(),
-            () => history.GetPurchasedProductIdsAsync(user, ct));
-        run.Exclude(purchased);
+        public static readonly NeighbourHits None = new(new Dictionary<string, float[]>(), []);
     }
 
-    private async Task<int> AddCoPurchasesAsync(RankingRun run, IReadOnlyCollection<string> sources, CancellationToken ct)
+    /// <summary>Vector neighbours of the anchors' weighted mean embedding.</summary>
+    private async Task<NeighbourHits> NeighboursAsync(Anchors anchors, ProductFilter filter, CancellationToken ct)
     {
-        if (sources.Count == 0) return 0;
-        var pairs = await history.GetCoPurchasesAsync(sources, CoPurchasesPerSource, ct);
+        if (anchors.Count == 0) return NeighbourHits.None;
+        var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
+        if (anchors.ProfileVector(anchorVectors) is not { } profileVector) return NeighbourHits.None;
+        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, SourcePool, filter), ct));
+    }
+
+    /// <param name="anchor">The one product they are similar to, or null to attribute each to its nearest anchor.</param>
+    private static void AddNeighbours(RankingRun run, NeighbourHits neighbours, string? anchor)
+    {
+        run.AnchorVectors = neighbours.AnchorVectors;
+        foreach (var hit in neighbours.Hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, anchor);
+    }
+
+    private Task<IReadOnlyList<CoPurchase>> CoPurchasesAsync(IReadOnlyCollection<string> sources, CancellationToken ct) =>
+        sources.Count == 0 ? Task.FromResult<IReadOnlyList<CoPurchase>>([]) : history.GetCoPurchasesAsync(sources, CoPurchasesPerSource, ct);
+
+    private static void AddCoPurchases(RankingRun run, IReadOnlyList<CoPurchase> pairs)
+    {
         foreach (var pair in pairs)
         {
             // Cosine of basket occurrence: a neighbour bought with everything is not evidence of a bond.
             var association = pair.Count / Math.Sqrt(Math.Max(1, pair.SourceBaskets) * (double)Math.Max(1, pair.NeighbourBaskets));
             run.Candidate(pair.ProductId, fromFilteredIndex: false).AddCoPurchase(association * run.AnchorWeight(pair.SourceProductId), pair.SourceProductId);
         }
-        return pairs.Count;
     }
 
-    private async Task<int> AddTrendingAsync(RankingRun run, string? category, CancellationToken ct)
+    /// <summary>Popularity relative to the most popular product returned, in (0, 1].</summary>
+    private static void AddTrending(RankingRun run, IReadOnlyList<TrendingProduct> trending)
     {
-        var trending = await history.GetTrendingAsync(category, SourcePool, ct);
-        if (trending.Count == 0) return 0;
+        if (trending.Count == 0) return;
         var top = trending[0].LogScore;
         foreach (var item in trending)
             run.Candidate(item.ProductId, fromFilteredIndex: false).AddTrending(Math.Exp(item.LogScore - top), item.Category);
-        return trending.Count;
     }
 
     private async Task<T> SignalAsync<T>(RankingRun run, string signal, T fallback, Func<Task<T>> fetch)
@@ -209,17 +211,31 @@ public sealed class RecommendationEngine(
 
     private async Task<RecommendationResult> FinishAsync(RankingRun run, bool diversify, CancellationToken ct)
     {
-        var ids = run.CandidateIds.Concat(run.AnchorIds).Distinct(StringComparer.Ordinal).ToList();
-        IReadOnlyDictionary<string, Product>? products = null;
-        if (ids.Count > 0)
-        {
-            products = await SignalAsync(run, "catalog", (IReadOnlyDictionary<string, Product>?)null,
-                async () => await catalog.GetProductsAsync(ids, ct));
-        }
+        var poolSize = Math.Max(run.Options.Limit * 4, 40);
+        var pool = new List<ScoredCandidate>(poolSize);
+        var products = new Dictionary<string, Product>(StringComparer.Ordinal);
+        var catalogDown = false;
+        IEnumerable<string> anchorIds = run.AnchorIds.ToList(); // their titles explain the reasons
 
-        var eligible = run.Eligible(products);
-        var ranked = eligible.OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal).ToList();
-        var pool = ranked.Take(Math.Max(run.Options.Limit * 4, 40)).ToList();
+        // Hydrate in score order, a chunk at a time: most answers fill their pool from the first chunk, and filters
+        // that reject many candidates just cost another chunk.
+        foreach (var chunk in run.Ranked().Chunk(poolSize))
+        {
+            if (!catalogDown)
+            {
+                var ids = chunk.Select(c => c.Candidate.ProductId).Concat(anchorIds).Distinct(StringComparer.Ordinal).ToList();
+                anchorIds = [];
+                var found = await SignalAsync(run, "catalog", (IReadOnlyDictionary<string, Product>?)null,
+                    async () => await catalog.GetProductsAsync(ids, ct));
+                if (found is null) catalogDown = true;
+                else foreach (var (id, product) in found) products[id] = product;
+            }
+            foreach (var (candidate, score) in chunk)
+            {
+                if (run.Eligible(candidate, score, catalogDown ? null : products) is { } eligible) pool.Add(eligible);
+            }
+            if (pool.Count >= poolSize) break;
+        }
 
         IReadOnlyDictionary<string, float[]> vectors = new Dictionary<string, float[]>();
         if (pool.Count > 0 && (diversify || run.NeedsAnchorAttribution))
@@ -231,6 +247,6 @@ public sealed class RecommendationEngine(
         var chosen = diversify
             ? Mmr.Select(pool, vectors, run.Options.Limit, run.Profile.DiversityLambda)
             : pool.Take(run.Options.Limit).ToList();
-        return run.Result(chosen, vectors, products);
+        return run.Result(chosen, vectors, catalogDown ? null : products);
     }
 }
