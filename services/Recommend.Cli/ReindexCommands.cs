@@ -7,7 +7,8 @@ using Spectre.Console;
 namespace Recommend.Cli;
 
 /// <summary>
-/// <c>recommend reindex start|watch|cancel|status|rollback</c>: drives the server's re-indexing jobs. <c>--progress json</c>
+/// <c>recommend reindex start|watch|cancel|status|rollback</c>: drives the server's re-indexing jobs (<c>worker</c>: see
+/// <see cref="ReindexWorkerCommand"/>). <c>--progress json</c>
 /// prints one JSON object per progress message (cron, Kubernetes Jobs); <c>bar</c> shows a live progress bar. Waiting
 /// commands exit non-zero unless the job succeeded.
 /// </summary>
@@ -84,7 +85,7 @@ internal static class ReindexCommands
             return 0;
         });
 
-        return new Command("reindex", "Re-index the catalog into the vector index") { start, watch, cancel, status, rollback };
+        return new Command("reindex", "Re-index the catalog into the vector index") { start, watch, cancel, status, rollback, ReindexWorkerCommand.Create(progress) };
     }
 
     /// <summary>Streams the job's progress until its terminal state; 0 only when it succeeded.</summary>

@@ -128,8 +128,33 @@ internal static class SchemaMigrations
         CREATE INDEX events_by_user_product ON events (user_id, type, product_id, occurred_at);
         """;
 
+    /// <summary>
+    /// Sharded re-indexing: N workers run one job (shard_count &gt; 0), each shard with its own phase, checkpoint,
+    /// counters and lease (states as for jobs: pending 1, running 2, succeeded 4, failed 5, cancelled 6).
+    /// </summary>
+    private const string ReindexShards = """
+        ALTER TABLE reindex_jobs ADD COLUMN shard_count INTEGER NOT NULL DEFAULT 0;
+
+        CREATE TABLE reindex_shards (
+            job_id           TEXT    NOT NULL,
+            shard_index      INTEGER NOT NULL,
+            state            INTEGER NOT NULL,
+            phase            INTEGER NOT NULL DEFAULT 0,
+            checkpoint       TEXT,
+            processed        INTEGER NOT NULL DEFAULT 0,
+            embedded         INTEGER NOT NULL DEFAULT 0,
+            cached           INTEGER NOT NULL DEFAULT 0,
+            deleted          INTEGER NOT NULL DEFAULT 0,
+            bad_rows         INTEGER NOT NULL DEFAULT 0,
+            error            TEXT,
+            owner            TEXT,
+            lease_expires_at INTEGER,
+            PRIMARY KEY (job_id, shard_index)
+        ) WITHOUT ROWID;
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards];
 
     public static int LatestVersion => Scripts.Length;
 

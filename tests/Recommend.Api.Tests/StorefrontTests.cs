@@ -1,5 +1,6 @@
 using Grpc.Core;
 using Grpc.Health.V1;
+using Grpc.Reflection.V1Alpha;
 using Recommend.Contracts.V1;
 
 namespace Recommend.Api.Tests;
@@ -96,6 +97,14 @@ public sealed class StorefrontTests(SeededHostFixture fixture)
         var health = new Health.HealthClient(Host.Channel);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest())).Status);
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, (await health.CheckAsync(new HealthCheckRequest { Service = "liveness" })).Status);
+
+        using var reflection = new ServerReflection.ServerReflectionClient(Host.Channel).ServerReflectionInfo();
+        await reflection.RequestStream.WriteAsync(new ServerReflectionRequest { ListServices = "" });
+        await reflection.RequestStream.CompleteAsync();
+        Assert.True(await reflection.ResponseStream.MoveNext(CancellationToken.None));
+        var services = reflection.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Superset(new HashSet<string> { "recommend.v1.Recommendations", "recommend.v1.Events", "recommend.v1.Catalog", "grpc.health.v1.Health" },
+            services.ToHashSet());
 
         var status = await Host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest());
         Assert.Equal("hashing-fallback", status.Embedder);

@@ -7,7 +7,11 @@ internal static class CliProcess
 {
     public sealed record Result(int ExitCode, string[] Lines, string Errors);
 
-    public static async Task<Result> RunAsync(string stdin, params string[] arguments)
+    public static Task<Result> RunAsync(string stdin, params string[] arguments) =>
+        RunAsync(new Dictionary<string, string>(), stdin, arguments);
+
+    /// <param name="environment">Variables set for the process (configuration such as Recommend__DataDirectory).</param>
+    public static async Task<Result> RunAsync(IReadOnlyDictionary<string, string> environment, string stdin, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -15,6 +19,7 @@ internal static class CliProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Recommend.Cli.dll"));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;

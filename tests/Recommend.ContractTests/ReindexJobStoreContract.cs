@@ -167,4 +167,84 @@ public abstract class ReindexJobStoreContract<TStore> where TStore : IReindexJob
         Assert.Equal(0, await store.CountContentHashesAsync("v1", None));
         Assert.Equal(1, await store.CountContentHashesAsync("v2", None));
     }
+
+    private static ReindexJob NewShardedJob(string id, int shards) => NewJob(id) with
+    {
+        Source = "store", State = ReindexState.Running, TargetVersion = "v9", ShardCount = shards, Total = 30, StartedAt = T0, Owner = null, LeaseExpiresAt = null,
+    };
+
+    [Fact]
+    public async Task Workers_arriving_together_end_up_in_one_sharded_job_that_counts_as_the_one_active_job()
+    {
+        await using var store = await CreateStoreAsync();
+
+        var joined = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => store.CreateOrJoinShardedJobAsync(NewShardedJob($"job-{i}", 3), None)));
+
+        var job = Assert.Single(joined.DistinctBy(j => j.Id));
+        Assert.Equal(job, await store.GetActiveJobAsync(None));
+        Assert.Equal([0, 1, 2], (await store.GetShardsAsync(job.Id, None)).Select(s => s.Index));
+        Assert.All(await store.GetShardsAsync(job.Id, None), s => Assert.Equal(ReindexState.Pending, s.State));
+        Assert.Equal(job.Id, (await Assert.ThrowsAsync<ReindexJobRunningException>(() => store.CreateJobAsync(NewJob("plain"), None))).JobId);
+        Assert.Equal(job.Id, (await Assert.ThrowsAsync<ReindexJobRunningException>(
+            () => store.CreateOrJoinShardedJobAsync(NewShardedJob("other", 4), None))).JobId);
+
+        Assert.True(await store.EndJobAsync(job.Id, ReindexState.Failed, "shard 1: boom", T0.AddMinutes(1), None));
+        Assert.False(await store.EndJobAsync(job.Id, ReindexState.Failed, "again", T0.AddMinutes(2), None));
+        // A worker restarted after its job ended finds that job, not a new one.
+        var ended = await store.CreateOrJoinShardedJobAsync(NewShardedJob(job.Id, 3), None);
+        Assert.Equal((ReindexState.Failed, "shard 1: boom", T0.AddMinutes(1)), (ended.State, ended.Error, ended.FinishedAt));
+        Assert.Null(await store.GetActiveJobAsync(None));
+    }
+
+    [Fact]
+    public async Task A_shard_lease_is_taken_over_only_after_it_expires_and_fences_off_the_old_owner()
+    {
+        await using var store = await CreateStoreAsync();
+        var job = await store.CreateOrJoinShardedJobAsync(NewShardedJob("job-1", 2), None);
+
+        var a = await store.TryClaimShardAsync(job.Id, 0, "worker-a", T0, T0.AddSeconds(30), None);
+        Assert.Equal(("worker-a", T0.AddSeconds(30), ReindexState.Pending), (a?.Owner, a?.LeaseExpiresAt, a?.State));
+        Assert.Null(await store.TryClaimShardAsync(job.Id, 0, "worker-b", T0.AddSeconds(10), T0.AddSeconds(40), None));
+        Assert.NotNull(await store.TryClaimShardAsync(job.Id, 1, "worker-b", T0.AddSeconds(10), T0.AddSeconds(40), None));
+
+        var progressed = a! with { State = ReindexState.Running, Phase = ReindexPhase.Reconcile, Checkpoint = "p17", Processed = 17, Embedded = 15, Cached = 2, BadRows = 1 };
+        var batch = new JobBatch("v9", "job-1/Main", [new ContentHash("p17", "h")], [new SourceRowError(3, "p3", "empty title")]);
+        Assert.True(await store.SaveShardAsync(progressed, batch, None));
+        Assert.Equal(progressed, (await store.GetShardsAsync(job.Id, None))[0]);
+        var summed = await store.GetJobAsync(job.Id, None);
+        Assert.Equal((17L, 15L, 2L, 1L), (summed!.Processed, summed.Embedded, summed.Cached, summed.BadRows));
+        Assert.Equal("h", (await store.GetContentHashesAsync("v9", ["p17"], None))["p17"]);
+        Assert.Single(await store.GetBadRowsAsync(job.Id, 10, None));
+
+        var taken = await store.TryClaimShardAsync(job.Id, 0, "worker-c", T0.AddSeconds(31), T0.AddSeconds(61), None);
+        Assert.Equal(("worker-c", "p17"), (taken?.Owner, taken?.Checkpoint));
+        Assert.False(await store.SaveShardAsync(progressed with { Processed = 99 }, null, None));
+        Assert.Null(await store.RenewShardLeaseAsync(job.Id, 0, "worker-a", T0.AddSeconds(99), None));
+        Assert.Equal(new LeaseStatus(false), await store.RenewShardLeaseAsync(job.Id, 0, "worker-c", T0.AddSeconds(99), None));
+
+        Assert.True(await store.RequestCancelAsync(job.Id, None));
+        Assert.Equal(new LeaseStatus(true), await store.RenewShardLeaseAsync(job.Id, 0, "worker-c", T0.AddSeconds(99), None));
+        await store.EndJobAsync(job.Id, ReindexState.Cancelled, "cancelled", T0.AddMinutes(2), None);
+        Assert.Null(await store.RenewShardLeaseAsync(job.Id, 0, "worker-c", T0.AddSeconds(99), None));
+        Assert.Null(await store.TryClaimShardAsync(job.Id, 1, "worker-d", T0.AddMinutes(5), T0.AddMinutes(6), None));
+    }
+
+    [Fact]
+    public async Task A_sharded_job_can_be_claimed_for_its_switch_only_once_every_shard_has_succeeded()
+    {
+        await using var store = await CreateStoreAsync();
+        var job = await store.CreateOrJoinShardedJobAsync(NewShardedJob("job-1", 2), None);
+        var first = (await store.TryClaimShardAsync(job.Id, 0, "worker-a", T0, T0.AddSeconds(30), None))!;
+        await store.SaveShardAsync(first with { State = ReindexState.Succeeded }, null, None);
+
+        Assert.Null(await store.TryClaimActiveJobAsync("worker-a", T0.AddSeconds(1), T0.AddSeconds(31), None));
+        // An ended shard comes back as it is, so a restarted worker knows its part is done.
+        Assert.Equal(ReindexState.Succeeded, (await store.TryClaimShardAsync(job.Id, 0, "worker-z", T0.AddSeconds(1), T0.AddSeconds(31), None))?.State);
+
+        var second = (await store.TryClaimShardAsync(job.Id, 1, "worker-b", T0, T0.AddSeconds(30), None))!;
+        await store.SaveShardAsync(second with { State = ReindexState.Succeeded }, null, None);
+        var finisher = await store.TryClaimActiveJobAsync("worker-b", T0.AddSeconds(2), T0.AddSeconds(32), None);
+        Assert.Equal((job.Id, "worker-b"), (finisher?.Id, finisher?.Owner));
+        Assert.Null(await store.TryClaimActiveJobAsync("worker-a", T0.AddSeconds(3), T0.AddSeconds(33), None));
+    }
 }

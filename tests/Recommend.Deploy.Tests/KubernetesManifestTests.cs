@@ -172,8 +172,8 @@ public class KubernetesManifestTests
             foreach (var env in container.Seq("env"))
             {
                 var name = env.Str("name")!;
-                // The one variable the Indexed Job controller defines; it is an argument, not configuration.
-                if (name == "JOB_COMPLETION_INDEX") continue;
+                // Variables the sharded re-index Job feeds to its arguments (shard index, the Job's uid), not configuration.
+                if (name is "JOB_COMPLETION_INDEX" or "JOB_UID") continue;
                 Assert.True(ConfigKeys.EnvNames.Contains(name), $"{owner}: env {name} is not a configuration key");
                 if (env.Str("valueFrom", "secretKeyRef", "name") is { } secret) referencedMaps.Add(("Secret", secret));
             }
@@ -280,6 +280,7 @@ public class KubernetesManifestTests
             Assert.Equal(["reindex", "worker"], args.Take(2));
             Assert.Equal("$(JOB_COMPLETION_INDEX)", ValueAfter(args, "--shard-index"));
             Assert.Equal(completions.ToString(), ValueAfter(args, "--shard-count"));
+            Assert.Equal("$(JOB_UID)", ValueAfter(args, "--job-id"));
             Assert.Equal("json", ValueAfter(args, "--progress"));
             var index = worker.Seq("env").SingleOrDefault(e => e.Str("name") == "JOB_COMPLETION_INDEX");
             Assert.True(index is not null, "JOB_COMPLETION_INDEX must be defined for $(...) expansion");

@@ -5,21 +5,27 @@ using Recommend.Core.Embeddings;
 using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
+using Recommend.Embeddings.Qwen;
 using Recommend.Sqlite;
+using Recommend.Testing.Qwen;
 
-// Usage: dotnet run -c Release --project tests/Recommend.Reindexing.Bench -- [products=100000] [model-us-per-text=0,500]
-// For each embedder cost it measures, in one process over one synthetic catalog (SQLite store, embedded index):
+// Usage: dotnet run -c Release --project tests/Recommend.Reindexing.Bench -- [products=100000] [models=0,500,qwen-tiny]
+// Models: a number is the hashing fallback plus that many µs of busy CPU per text; qwen-tiny is QwenEmbedder (fp32,
+// ONNX Runtime, 2 threads) over the random-weight Qwen3-architecture graph from tests/fixtures/qwen/make_graphs.py
+// --config tiny (hidden 64, real vocabulary and tokenizer).
+// For each model it measures, in one process over one synthetic catalog (SQLite store, embedded index):
 //   raw       embedding every product text in batches, nothing else;
 //   full      a full re-index with a cold embedding cache (every text through the model);
 //   full warm a second full re-index (every text from the cache);
 //   incr      an incremental re-index of the unchanged catalog.
 var products = args.Length > 0 ? int.Parse(args[0]) : 100_000;
-var costs = (args.Length > 1 ? args[1] : "0,500").Split(',').Select(int.Parse).ToArray();
+var models = (args.Length > 1 ? args[1] : "0,500,qwen-tiny").Split(',');
 const int batchSize = 256;
 
-Console.WriteLine($"| model cost (µs/text) | products | raw embed (texts/s) | full, cold cache (products/s) | pipeline / raw | model inferences: full warm, incremental |");
+Console.WriteLine($"| model | products | raw embed (texts/s) | full, cold cache (products/s) | pipeline / raw | model inferences: full warm, incremental |");
 Console.WriteLine("|---|---|---|---|---|---|");
-foreach (var cost in costs)
+using var tinyQwen = models.Contains("qwen-tiny") ? new TinyQwenModels() : null;
+foreach (var modelName in models)
 {
     var directory = Directory.CreateTempSubdirectory("reindex-bench-").FullName;
     try
@@ -29,7 +35,10 @@ foreach (var cost in costs)
         var catalog = Enumerable.Range(0, products).Select(Synthetic).ToList();
         foreach (var chunk in catalog.Chunk(5_000)) await store.UpsertProductsAsync(chunk, CancellationToken.None);
 
-        var model = new CostedEmbedder(new HashingEmbedder(), cost);
+        using var qwen = modelName == "qwen-tiny"
+            ? QwenEmbedder.Create(new QwenEmbedderOptions { ModelDirectory = tinyQwen!.InterfaceA, Dimension = TinyQwenModels.HiddenSize, IntraOpThreads = 2 })
+            : null;
+        var model = qwen is null ? new CostedEmbedder(new HashingEmbedder(), int.Parse(modelName)) : new CostedEmbedder(qwen, 0);
         var raw = Stopwatch.StartNew();
         foreach (var chunk in catalog.Chunk(batchSize)) await model.EmbedDocumentsAsync(chunk.Select(p => p.EmbeddingText).ToList(), CancellationToken.None);
         var rawRate = products / raw.Elapsed.TotalSeconds;
@@ -56,7 +65,7 @@ foreach (var cost in costs)
         await RunAsync(ReindexMode.Incremental);
         var incrementalInferences = model.Inferences - warmInferences;
         if (coldInferences != products) throw new InvalidOperationException($"cold run embedded {coldInferences} texts, expected {products}");
-        Console.WriteLine($"| {cost} | {products:N0} | {rawRate:N0} | {fullRate:N0} | {fullRate / rawRate:P0} | {warmInferences}, {incrementalInferences} |");
+        Console.WriteLine($"| {Describe(modelName)} | {products:N0} | {rawRate:N0} | {fullRate:N0} | {fullRate / rawRate:P0} | {warmInferences}, {incrementalInferences} |");
         await service.DisposeAsync();
     }
     finally
@@ -65,13 +74,20 @@ foreach (var cost in costs)
     }
 }
 
+static string Describe(string model) => model switch
+{
+    "qwen-tiny" => "QwenEmbedder, tiny Qwen3 graph (fp32)",
+    "0" => "hashing fallback",
+    _ => $"fallback + {model} µs/text",
+};
+
 static Product Synthetic(int i) => new(
     $"sku-{i:D7}", $"{Words[i % Words.Length]} {Words[i / 7 % Words.Length]} {Words[i / 49 % Words.Length]} no. {i}",
     $"A {Words[i / 3 % Words.Length]} item for the {Words[i / 11 % Words.Length]} room", Words[i % 13], 1 + i % 500, i % 10 != 0,
     Product.NoAttributes);
 
-/// <summary>The hashing embedder plus a fixed compute cost per text, standing in for a model of known speed.</summary>
-sealed class CostedEmbedder(HashingEmbedder inner, int microsecondsPerText) : IEmbedder
+/// <summary>A model plus an optional fixed compute cost per text (a stand-in for a model of known speed), counting texts.</summary>
+sealed class CostedEmbedder(IEmbedder inner, int microsecondsPerText) : IEmbedder
 {
     public long Inferences;
     public EmbedderInfo Info => inner.Info;

@@ -49,6 +49,12 @@ internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCa
     public Task CreateJobAsync(ReindexJob job, CancellationToken ct) => Current.Jobs.CreateJobAsync(job, ct);
     public Task<ReindexJob?> GetJobAsync(string jobId, CancellationToken ct) => Current.Jobs.GetJobAsync(jobId, ct);
     public Task<ReindexJob?> GetActiveJobAsync(CancellationToken ct) => Current.Jobs.GetActiveJobAsync(ct);
+    public Task<ReindexJob> CreateOrJoinShardedJobAsync(ReindexJob job, CancellationToken ct) => Current.Jobs.CreateOrJoinShardedJobAsync(job, ct);
+    public Task<IReadOnlyList<ReindexShard>> GetShardsAsync(string jobId, CancellationToken ct) => Current.Jobs.GetShardsAsync(jobId, ct);
+    public Task<ReindexShard?> TryClaimShardAsync(string jobId, int shardIndex, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.TryClaimShardAsync(jobId, shardIndex, owner, now, leaseUntil, ct);
+    public Task<LeaseStatus?> RenewShardLeaseAsync(string jobId, int shardIndex, string owner, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.RenewShardLeaseAsync(jobId, shardIndex, owner, leaseUntil, ct);
+    public Task<bool> SaveShardAsync(ReindexShard shard, JobBatch? batch, CancellationToken ct) => Current.Jobs.SaveShardAsync(shard, batch, ct);
+    public Task<bool> EndJobAsync(string jobId, ReindexState state, string error, DateTimeOffset finishedAt, CancellationToken ct) => Current.Jobs.EndJobAsync(jobId, state, error, finishedAt, ct);
     public Task<ReindexJob?> TryClaimActiveJobAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.TryClaimActiveJobAsync(owner, now, leaseUntil, ct);
     public Task<LeaseStatus?> RenewLeaseAsync(string jobId, string owner, DateTimeOffset leaseUntil, CancellationToken ct) => Current.Jobs.RenewLeaseAsync(jobId, owner, leaseUntil, ct);
     public Task<bool> SaveJobAsync(ReindexJob job, JobBatch? batch, CancellationToken ct) => Current.Jobs.SaveJobAsync(job, batch, ct);

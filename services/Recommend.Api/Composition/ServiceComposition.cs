@@ -22,9 +22,7 @@ public static class ServiceComposition
 
     public static WebApplicationBuilder AddRecommend(this WebApplicationBuilder builder)
     {
-        var section = builder.Configuration.GetSection(RecommendOptions.Section);
-        var options = section.Get<RecommendOptions>() ?? new RecommendOptions();
-        builder.Services.Configure<RecommendOptions>(section);
+        var options = builder.Services.AddRecommendBackends(builder.Configuration);
         if (options.Ranking.Validate() is { } problem) throw new OptionsValidationException("Recommend:Ranking", typeof(RankingProfile), [problem]);
 
         builder.WebHost.UseUrls(options.Listen);
@@ -32,16 +30,10 @@ public static class ServiceComposition
             kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http2));
 
         var services = builder.Services;
-        services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options.Ranking);
-        AddStore(services, options, builder.Configuration);
-        AddVectorIndex(services, options);
-        // One model instance; serving and re-indexing embed through the provider (it follows the live version's
-        // dimension) and apply the embedding cache themselves.
-        services.AddSingleton(sp => IEmbedderProvider.Create(CreateEmbedder(options.Embedder, sp.GetRequiredService<ILoggerFactory>())));
         services.AddSingleton<IEmbedder>(sp => new CachingEmbedder(
             sp.GetRequiredService<IEmbedderProvider>().Default, sp.GetRequiredService<IEmbeddingCache>()));
-        AddReindexing(services, options);
+        AddReindexing(services);
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();
@@ -60,6 +52,29 @@ public static class ServiceComposition
             .AddCheck<StoreHealthCheck>("store");
         return builder;
     }
+
+    /// <summary>
+    /// What the server and the offline re-index worker share, chosen by configuration: the store (connected in the
+    /// background, with migrations), the vector index, the embedder and the re-indexing options.
+    /// </summary>
+    public static RecommendOptions AddRecommendBackends(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(RecommendOptions.Section);
+        var options = section.Get<RecommendOptions>() ?? new RecommendOptions();
+        services.Configure<RecommendOptions>(section);
+        services.AddSingleton(TimeProvider.System);
+        AddStore(services, options, configuration);
+        AddVectorIndex(services, options);
+        // One model instance; serving and re-indexing embed through the provider (it follows the live version's
+        // dimension) and apply the embedding cache themselves.
+        services.AddSingleton(sp => IEmbedderProvider.Create(CreateEmbedder(options.Embedder, sp.GetRequiredService<ILoggerFactory>())));
+        services.AddSingleton(options.Reindex);
+        return options;
+    }
+
+    /// <summary>Completes once the background connection to the store (registered by <see cref="AddRecommendBackends"/>) is up.</summary>
+    public static Task WhenStoreConnectedAsync(this IServiceProvider services, CancellationToken ct) =>
+        services.GetRequiredService<DeferredStore>().WhenConnected.WaitAsync(ct);
 
     public static WebApplication MapRecommend(this WebApplication app)
     {
@@ -92,9 +107,8 @@ public static class ServiceComposition
     }
 
     /// <summary>Registered after the store, so the job host stops (leaving jobs resumable) before the store closes.</summary>
-    private static void AddReindexing(IServiceCollection services, RecommendOptions options)
+    private static void AddReindexing(IServiceCollection services)
     {
-        services.AddSingleton(options.Reindex);
         services.AddSingleton<ReindexService>();
         services.AddHostedService<ReindexJobHost>();
     }

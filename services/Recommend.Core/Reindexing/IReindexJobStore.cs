@@ -17,9 +17,39 @@ public interface IReindexJobStore
     Task<ReindexJob?> GetActiveJobAsync(CancellationToken ct);
 
     /// <summary>
+    /// Sharded jobs: returns the job with <paramref name="job"/>'s id if it exists (in any state), else joins the
+    /// unfinished job if it is sharded the same way, else inserts <paramref name="job"/> with its
+    /// <see cref="ReindexJob.ShardCount"/> pending shards — checked and written atomically, so concurrent workers end up
+    /// in one job.
+    /// </summary>
+    /// <exception cref="ReindexJobRunningException">An unfinished job of another kind exists; names it.</exception>
+    Task<ReindexJob> CreateOrJoinShardedJobAsync(ReindexJob job, CancellationToken ct);
+
+    Task<IReadOnlyList<ReindexShard>> GetShardsAsync(string jobId, CancellationToken ct);
+
+    /// <summary>
+    /// Makes <paramref name="owner"/> the runner of shard <paramref name="shardIndex"/> of an unfinished job when its
+    /// lease has expired before <paramref name="now"/> (or is the owner's). A shard that already ended is returned
+    /// unchanged. Null when another runner still holds it or the job has finished.
+    /// </summary>
+    Task<ReindexShard?> TryClaimShardAsync(string jobId, int shardIndex, string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>Extends the shard's lease; null when <paramref name="owner"/> no longer holds it or the job has finished.</summary>
+    Task<LeaseStatus?> RenewShardLeaseAsync(string jobId, int shardIndex, string owner, DateTimeOffset leaseUntil, CancellationToken ct);
+
+    /// <summary>
+    /// Like <see cref="SaveJobAsync"/> for one shard (fenced by its owner), also summing the shards' counters into the
+    /// job. False, writing nothing, when the owner no longer holds the shard or the job has finished.
+    /// </summary>
+    Task<bool> SaveShardAsync(ReindexShard shard, JobBatch? batch, CancellationToken ct);
+
+    /// <summary>Ends an unfinished job whatever its owner (a shard failed or was cancelled); false when already finished.</summary>
+    Task<bool> EndJobAsync(string jobId, ReindexState state, string error, DateTimeOffset finishedAt, CancellationToken ct);
+
+    /// <summary>
     /// Makes <paramref name="owner"/> the runner of the unfinished job when its lease has expired before
     /// <paramref name="now"/> (or it is already the owner's), until <paramref name="leaseUntil"/>. Null when there is no
-    /// such job or another runner still holds it.
+    /// such job or another runner still holds it. A sharded job is claimable only once every shard has succeeded.
     /// </summary>
     Task<ReindexJob?> TryClaimActiveJobAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken ct);
 

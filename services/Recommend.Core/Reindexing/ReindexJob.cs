@@ -66,8 +66,48 @@ public sealed record ReindexJob
     public string? Owner { get; init; }
     public DateTimeOffset? LeaseExpiresAt { get; init; }
     public bool CancelRequested { get; init; }
+    /// <summary>0: one runner does everything. N: N workers each run a shard (<see cref="ReindexShard"/>); whoever
+    /// finds every shard done verifies and switches.</summary>
+    public int ShardCount { get; init; }
 
     public bool IsTerminal => State is ReindexState.Succeeded or ReindexState.Failed or ReindexState.Cancelled;
+}
+
+/// <summary>
+/// One worker's part of a sharded job: the products whose <see cref="ShardKey"/> is <see cref="Index"/>, with its own
+/// phase, checkpoint, counters and lease, so a restarted worker resumes its shard alone.
+/// </summary>
+public sealed record ReindexShard
+{
+    public required string JobId { get; init; }
+    public required int Index { get; init; }
+    /// <summary>Pending, Running, Succeeded, Failed or Cancelled.</summary>
+    public ReindexState State { get; init; } = ReindexState.Pending;
+    public ReindexPhase Phase { get; init; }
+    public string? Checkpoint { get; init; }
+    public long Processed { get; init; }
+    public long Embedded { get; init; }
+    public long Cached { get; init; }
+    public long Deleted { get; init; }
+    public long BadRows { get; init; }
+    public string? Error { get; init; }
+    public string? Owner { get; init; }
+    public DateTimeOffset? LeaseExpiresAt { get; init; }
+}
+
+/// <summary>Which shard a product belongs to: FNV-1a over its id's UTF-8 bytes, so every process and platform agrees.</summary>
+public static class ShardKey
+{
+    public static int Of(string productId, int shardCount)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var b in System.Text.Encoding.UTF8.GetBytes(productId))
+        {
+            hash ^= b;
+            hash *= 1099511628211UL;
+        }
+        return (int)(hash % (ulong)shardCount);
+    }
 }
 
 /// <summary>A source row that was skipped (or failed the job): 1-based line (file) or row ordinal (store).</summary>

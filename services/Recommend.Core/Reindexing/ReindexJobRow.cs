@@ -28,6 +28,7 @@ public sealed class ReindexJobRow
     public string? Owner { get; set; }
     public long? LeaseExpiresAt { get; set; }
     public bool CancelRequested { get; set; }
+    public long ShardCount { get; set; }
 
     public static ReindexJobRow From(ReindexJob job) => new()
     {
@@ -37,6 +38,7 @@ public sealed class ReindexJobRow
         Deleted = job.Deleted, BadRows = job.BadRows, Error = job.Error, CreatedAt = job.CreatedAt.ToUnixTimeMilliseconds(),
         StartedAt = job.StartedAt?.ToUnixTimeMilliseconds(), FinishedAt = job.FinishedAt?.ToUnixTimeMilliseconds(),
         Owner = job.Owner, LeaseExpiresAt = job.LeaseExpiresAt?.ToUnixTimeMilliseconds(), CancelRequested = job.CancelRequested,
+        ShardCount = job.ShardCount,
     };
 
     public ReindexJob ToJob() => new()
@@ -48,6 +50,38 @@ public sealed class ReindexJobRow
         StartedAt = StartedAt is { } started ? DateTimeOffset.FromUnixTimeMilliseconds(started) : null,
         FinishedAt = FinishedAt is { } finished ? DateTimeOffset.FromUnixTimeMilliseconds(finished) : null,
         Owner = Owner, LeaseExpiresAt = LeaseExpiresAt is { } lease ? DateTimeOffset.FromUnixTimeMilliseconds(lease) : null,
-        CancelRequested = CancelRequested,
+        CancelRequested = CancelRequested, ShardCount = (int)ShardCount,
+    };
+}
+
+/// <summary>A shard as the SQL stores keep it.</summary>
+public sealed class ReindexShardRow
+{
+    public string JobId { get; set; } = "";
+    public long ShardIndex { get; set; }
+    public long State { get; set; }
+    public long Phase { get; set; }
+    public string? Checkpoint { get; set; }
+    public long Processed { get; set; }
+    public long Embedded { get; set; }
+    public long Cached { get; set; }
+    public long Deleted { get; set; }
+    public long BadRows { get; set; }
+    public string? Error { get; set; }
+    public string? Owner { get; set; }
+    public long? LeaseExpiresAt { get; set; }
+
+    public static ReindexShardRow From(ReindexShard shard) => new()
+    {
+        JobId = shard.JobId, ShardIndex = shard.Index, State = (long)shard.State, Phase = (long)shard.Phase, Checkpoint = shard.Checkpoint,
+        Processed = shard.Processed, Embedded = shard.Embedded, Cached = shard.Cached, Deleted = shard.Deleted, BadRows = shard.BadRows,
+        Error = shard.Error, Owner = shard.Owner, LeaseExpiresAt = shard.LeaseExpiresAt?.ToUnixTimeMilliseconds(),
+    };
+
+    public ReindexShard ToShard() => new()
+    {
+        JobId = JobId, Index = (int)ShardIndex, State = (ReindexState)State, Phase = (ReindexPhase)Phase, Checkpoint = Checkpoint,
+        Processed = Processed, Embedded = Embedded, Cached = Cached, Deleted = Deleted, BadRows = BadRows, Error = Error, Owner = Owner,
+        LeaseExpiresAt = LeaseExpiresAt is { } lease ? DateTimeOffset.FromUnixTimeMilliseconds(lease) : null,
     };
 }

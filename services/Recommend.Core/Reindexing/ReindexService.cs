@@ -47,16 +47,9 @@ public sealed class ReindexService(
     /// <exception cref="ReindexJobRunningException">Another job has not finished.</exception>
     public async Task<ReindexJob> StartAsync(ReindexRequest request, CancellationToken ct)
     {
-        var source = ProductSource.Parse(request.Source);
         var now = time.GetUtcNow();
-        var job = new ReindexJob
+        var job = NewJob(request, await SpecForAsync(embedders, index, request, ct), now) with
         {
-            Id = $"rj-{now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
-            Mode = request.Mode,
-            Source = source is ProductSource.File file ? $"file:{file.Path}" : ProductSource.StoreName,
-            Spec = await SpecForAsync(request, ct),
-            MaxBadRows = request.MaxBadRows,
-            CreatedAt = now,
             Owner = options.Owner,
             LeaseExpiresAt = now + options.LeaseDuration,
         };
@@ -65,7 +58,23 @@ public sealed class ReindexService(
         return job;
     }
 
-    private async Task<IndexSpec> SpecForAsync(ReindexRequest request, CancellationToken ct)
+    /// <summary>A pending job for <paramref name="request"/>, owned by no one yet.</summary>
+    internal static ReindexJob NewJob(ReindexRequest request, IndexSpec spec, DateTimeOffset now)
+    {
+        var source = ProductSource.Parse(request.Source);
+        return new ReindexJob
+        {
+            Id = $"rj-{now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
+            Mode = request.Mode,
+            Source = source is ProductSource.File file ? $"file:{file.Path}" : ProductSource.StoreName,
+            Spec = spec,
+            MaxBadRows = request.MaxBadRows,
+            CreatedAt = now,
+        };
+    }
+
+    /// <summary>The model and dimension <paramref name="request"/> builds: a full run's from the request and the loaded model, an incremental run's the live one's.</summary>
+    internal static async Task<IndexSpec> SpecForAsync(IEmbedderProvider embedders, IVectorIndex index, ReindexRequest request, CancellationToken ct)
     {
         var loaded = embedders.Default.Info;
         if (!string.IsNullOrEmpty(request.ModelId) && request.ModelId != loaded.ModelId)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
@@ -30,9 +31,34 @@ public sealed class Reindexer(
     /// Runs <paramref name="claimed"/> (owned by <see cref="ReindexOptions.Owner"/>) to a terminal state and returns it.
     /// When <paramref name="ct"/> is cancelled the job is left as it is, owned and resumable, as a crash would leave it.
     /// </summary>
-    public async Task<ReindexJob> RunAsync(ReindexJob claimed, CancellationToken ct)
+    public Task<ReindexJob> RunAsync(ReindexJob claimed, CancellationToken ct) => RunAsync(new JobRun(claimed, shard: null), ct);
+
+    /// <summary>
+    /// Runs one claimed shard of a sharded job (its passes over the products it owns) to a terminal state and returns
+    /// it; the job's verification and switch are left to whoever finds every shard done. A failed or cancelled shard
+    /// ends the whole job. Stopping on <paramref name="ct"/> leaves the shard resumable.
+    /// </summary>
+    public async Task<ReindexShard> RunShardAsync(ReindexJob job, ReindexShard claimed, CancellationToken ct) =>
+        ShardOf(await RunAsync(new JobRun(ViewOf(job, claimed), claimed.Index), ct), claimed.Index);
+
+    /// <summary>A shard seen as a job, so one pipeline runs both: the job's identity, the shard's progress and lease.</summary>
+    private static ReindexJob ViewOf(ReindexJob job, ReindexShard shard) => job with
     {
-        var run = new JobRun(claimed);
+        State = shard.State, Phase = shard.Phase, Checkpoint = shard.Checkpoint, Processed = shard.Processed, Embedded = shard.Embedded,
+        Cached = shard.Cached, Deleted = shard.Deleted, BadRows = shard.BadRows, Error = shard.Error, Owner = shard.Owner,
+        LeaseExpiresAt = shard.LeaseExpiresAt,
+    };
+
+    private static ReindexShard ShardOf(ReindexJob view, int index) => new()
+    {
+        JobId = view.Id, Index = index, State = view.State, Phase = view.Phase, Checkpoint = view.Checkpoint, Processed = view.Processed,
+        Embedded = view.Embedded, Cached = view.Cached, Deleted = view.Deleted, BadRows = view.BadRows, Error = view.Error,
+        Owner = view.Owner, LeaseExpiresAt = view.LeaseExpiresAt,
+    };
+
+    private async Task<ReindexJob> RunAsync(JobRun run, CancellationToken ct)
+    {
+        var claimed = run.Job;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeat = HeartbeatAsync(run, stop);
         try
@@ -76,25 +102,28 @@ public sealed class Reindexer(
         var model = new InferenceCounter(embedders.For(job.Spec));
         var pass = new Pass(run, target, new CachingEmbedder(model, cache), model);
         var isFile = source is ProductSource.File;
-        if (run.Job.Phase == ReindexPhase.Main)
+        // The finisher of a sharded job only verifies and switches: the store lets it claim the job once every shard
+        // has run the passes below.
+        var passesDone = job.ShardCount > 0 && run.Shard is null;
+        if (run.Job.Phase == ReindexPhase.Main && !passesDone)
         {
-            await RunPassAsync(pass, source.ReadAsync(catalog, run.Job.Checkpoint, ct), new PassRules(Mark(run.Job, ReindexPhase.Main), WritesStore: isFile, UnhashedLeaveStore: false, CountsRows: true), ct);
+            await RunPassAsync(pass, OwnedRowsAsync(run, source.ReadAsync(catalog, run.Job.Checkpoint, ct), ct), new PassRules(Mark(run.Job, ReindexPhase.Main), WritesStore: isFile, UnhashedLeaveStore: false, CountsRows: true), ct);
             await SaveAsync(run, j => j with { Phase = j.Mode == ReindexMode.Full ? ReindexPhase.Reconcile : ReindexPhase.Sweep, Checkpoint = null }, null, ct);
         }
-        if (run.Job.Phase == ReindexPhase.Reconcile)
+        if (run.Job.Phase == ReindexPhase.Reconcile && !passesDone)
         {
             // Catalog writes that raced the main pass are caught here; for a file source, products the file did not
             // list are not part of the catalog any more.
-            await RunPassAsync(pass, ProductSource.ReadStoreAsync(catalog, run.Job.Checkpoint, ct), new PassRules(Mark(run.Job, ReindexPhase.Reconcile), WritesStore: false, UnhashedLeaveStore: isFile, CountsRows: false), ct);
+            await RunPassAsync(pass, OwnedRowsAsync(run, ProductSource.ReadStoreAsync(catalog, run.Job.Checkpoint, ct), ct), new PassRules(Mark(run.Job, ReindexPhase.Reconcile), WritesStore: false, UnhashedLeaveStore: isFile, CountsRows: false), ct);
             await SaveAsync(run, j => j with { Phase = ReindexPhase.Sweep, Checkpoint = null }, null, ct);
         }
-        if (run.Job.Phase == ReindexPhase.Sweep)
+        if (run.Job.Phase == ReindexPhase.Sweep && !passesDone)
         {
             var lastPass = run.Job.Mode == ReindexMode.Full ? ReindexPhase.Reconcile : ReindexPhase.Main;
             await SweepAsync(run, target, Mark(run.Job, lastPass), deleteFromStore: isFile && run.Job.Mode == ReindexMode.Incremental, ct);
             await SaveAsync(run, j => j with { Phase = ReindexPhase.Verify }, null, ct);
         }
-        if (run.Job.Mode == ReindexMode.Full)
+        if (run.Shard is null && run.Job.Mode == ReindexMode.Full)
         {
             await SaveAsync(run, j => j with { State = ReindexState.Verifying }, null, ct);
             await VerifyAsync(pass, ct);
@@ -103,7 +132,16 @@ public sealed class Reindexer(
         }
     }
 
-    private async Task<string> ChooseTargetAsync(ReindexJob job, CancellationToken ct)
+    /// <summary>Rows of the products this run owns (all of them, unless it runs one shard); bad rows go by their id.</summary>
+    private static async IAsyncEnumerable<SourceRow> OwnedRowsAsync(JobRun run, IAsyncEnumerable<SourceRow> rows, [EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var row in rows.WithCancellation(ct))
+        {
+            if (run.Owns(row.Product?.Id ?? row.Error?.ProductId ?? "")) yield return row;
+        }
+    }
+
+    internal async Task<string> ChooseTargetAsync(ReindexJob job, CancellationToken ct)
     {
         if (job.Mode == ReindexMode.Incremental)
         {
@@ -226,9 +264,12 @@ public sealed class Reindexer(
     private async Task SweepAsync(JobRun run, string target, string mark, bool deleteFromStore, CancellationToken ct)
     {
         string? after = null;
-        while (await jobs.ListUnmarkedProductsAsync(target, mark, after, SweepPage, ct) is { Count: > 0 } unseen)
+        while (await jobs.ListUnmarkedProductsAsync(target, mark, after, SweepPage, ct) is { Count: > 0 } page)
         {
-            after = unseen[^1];
+            after = page[^1];
+            // Other shards' products are theirs to sweep (and may simply not be reached yet).
+            var unseen = page.Where(run.Owns).ToList();
+            if (unseen.Count == 0) continue;
             // A product written to the store after the pass read past it is still in the catalog: keep it, and tag it
             // so the sweep moves on. (A file source is the whole catalog: what it does not list goes.)
             var kept = deleteFromStore ? [] : (await catalog.GetProductsAsync(unseen, ct)).Keys.ToHashSet(StringComparer.Ordinal);
@@ -292,6 +333,8 @@ public sealed class Reindexer(
     private async Task<ReindexJob> AbandonAsync(JobRun run, ReindexState state, string error)
     {
         var job = run.Job;
+        // Ending the job first stops the other shards (at their next heartbeat) before their version goes away.
+        if (run.Shard is { } shard) await jobs.EndJobAsync(job.Id, state, $"shard {shard}: {error}", time.GetUtcNow(), CancellationToken.None);
         if (job is { Mode: ReindexMode.Full, TargetVersion: { } target })
         {
             try
@@ -314,7 +357,10 @@ public sealed class Reindexer(
     private async Task<ReindexJob> SaveAsync(JobRun run, Func<ReindexJob, ReindexJob> change, JobBatch? batch, CancellationToken ct)
     {
         var next = change(run.Job) with { LeaseExpiresAt = time.GetUtcNow() + options.LeaseDuration };
-        if (!await jobs.SaveJobAsync(next, batch, ct))
+        var saved = run.Shard is { } shard
+            ? await jobs.SaveShardAsync(ShardOf(next, shard), batch, ct)
+            : await jobs.SaveJobAsync(next, batch, ct);
+        if (!saved)
         {
             run.LeaseLost = true;
             throw new OperationCanceledException($"reindex job {next.Id} is now run by another owner");
@@ -332,7 +378,10 @@ public sealed class Reindexer(
             {
                 try
                 {
-                    var status = await jobs.RenewLeaseAsync(run.Job.Id, options.Owner, time.GetUtcNow() + options.LeaseDuration, stop.Token);
+                    var until = time.GetUtcNow() + options.LeaseDuration;
+                    var status = run.Shard is { } shard
+                        ? await jobs.RenewShardLeaseAsync(run.Job.Id, shard, options.Owner, until, stop.Token)
+                        : await jobs.RenewLeaseAsync(run.Job.Id, options.Owner, until, stop.Token);
                     if (status is { CancelRequested: false }) continue;
                     if (status is null) run.LeaseLost = true;
                     else run.CancelRequested = true;
@@ -384,10 +433,15 @@ public sealed class Reindexer(
         }
     }
 
-    /// <summary>The job as this run last saved it, and what the heartbeat learned.</summary>
-    private sealed class JobRun(ReindexJob job)
+    /// <summary>The job (or the shard, seen as a job) as this run last saved it, and what the heartbeat learned.</summary>
+    private sealed class JobRun(ReindexJob job, int? shard)
     {
         public ReindexJob Job { get; set; } = job;
+        /// <summary>The shard this run is, or null for a whole job.</summary>
+        public int? Shard { get; } = shard;
+
+        public bool Owns(string productId) => Shard is not { } index || ShardKey.Of(productId, Job.ShardCount) == index;
+
         public volatile bool CancelRequested;
         public volatile bool LeaseLost;
     }
