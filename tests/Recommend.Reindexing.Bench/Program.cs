@@ -20,7 +20,8 @@ using Recommend.Testing.Qwen;
 //   incr      an incremental re-index of the unchanged catalog.
 var products = args.Length > 0 ? int.Parse(args[0]) : 100_000;
 var models = (args.Length > 1 ? args[1] : "0,500,qwen-tiny").Split(',');
-const int batchSize = 256;
+var options = new ReindexOptions(); // the defaults a deployment runs with
+var batchSize = options.BatchSize;
 
 Console.WriteLine($"| model | products | raw embed (texts/s) | full, cold cache (products/s) | pipeline / raw | model inferences: full warm, incremental |");
 Console.WriteLine("|---|---|---|---|---|---|");
@@ -45,7 +46,7 @@ foreach (var modelName in models)
         model.Inferences = 0;
 
         var service = new ReindexService(store, store, index, new Provider(model), store,
-            new ReindexOptions { BatchSize = batchSize }, TimeProvider.System, NullLoggerFactory.Instance);
+            options, TimeProvider.System, NullLoggerFactory.Instance);
         async Task<ReindexJob> RunAsync(ReindexMode mode)
         {
             var job = await service.StartAsync(new ReindexRequest(mode, "store"), CancellationToken.None);
