@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text.Json;
 using Recommend.Embeddings.Qwen;
 
-// Console benchmark of the Qwen3 embedding path; see docs/benchmarks-embeddings.md and run-bench.sh beside this file.
+// Console benchmark of the Qwen3 embedding path; see docs/benchmarks.md and run-bench.sh beside this file.
 //   tokenizer TOKENIZER_JSON PRODUCTS_CSV_GZ
 //   onnx MODEL_DIR fp32|int8 THREADS INPUTS_JSON PRODUCTS_CSV_GZ   (INPUTS_JSON is written on the first run and read
 //                                                                   by the next ones and by bench_torch.py)

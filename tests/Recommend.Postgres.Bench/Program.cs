@@ -5,7 +5,7 @@ using Recommend.Postgres;
 using Recommend.Postgres.Bench;
 using Recommend.Testing.Postgres;
 
-// Postgres ingest and co-purchase maintenance in one run, printed as Markdown; see docs/benchmarks-postgres.md.
+// Postgres ingest and co-purchase maintenance in one run, printed as Markdown; see docs/benchmarks.md.
 //   dotnet run -c Release --project tests/Recommend.Postgres.Bench -- [--lines ORDER_LINES_CSV_GZ] [--events N]
 //       [--rates LINES_PER_SECOND,...] [--seconds S] [--updater-batch N] [--shared-buffers SIZE]
 // Starts a throwaway cluster (apt postgresql-15) with a production-like cache (shared_buffers, default 1GB: the

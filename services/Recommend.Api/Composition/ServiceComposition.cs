@@ -31,8 +31,6 @@ public static class ServiceComposition
 
         var services = builder.Services;
         services.AddSingleton(options.Ranking);
-        services.AddSingleton<IEmbedder>(sp => new CachingEmbedder(
-            sp.GetRequiredService<IEmbedderProvider>().Default, sp.GetRequiredService<IEmbeddingCache>()));
         AddReindexing(services);
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
@@ -83,7 +81,7 @@ public static class ServiceComposition
         app.MapGrpcService<CatalogGrpcService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        var embedder = app.Services.GetRequiredService<IEmbedder>().Info;
+        var embedder = app.Services.GetRequiredService<IEmbedderProvider>().Default.Info;
         app.Logger.LogInformation("Embedder {Embedder}: model {ModelId}, dimension {Dimension}", embedder.Name, embedder.ModelId, embedder.Dimension);
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Recommend gRPC (h2c) listening on {Addresses}", string.Join(", ", app.Urls)));
