@@ -3,7 +3,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Recommend.Api.Composition;
+using Recommend.Composition;
 using Recommend.Core.Reindexing;
 
 namespace Recommend.Cli;

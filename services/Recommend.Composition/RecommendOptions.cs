@@ -3,7 +3,7 @@ using Recommend.Core.Reindexing;
 using Recommend.Embeddings.Qwen;
 using Recommend.Qdrant;
 
-namespace Recommend.Api.Composition;
+namespace Recommend.Composition;
 
 /// <summary>The "Recommend" configuration section (environment: Recommend__Key__SubKey).</summary>
 public sealed class RecommendOptions

@@ -5,13 +5,13 @@ using Recommend.Core.Ranking;
 using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 
-namespace Recommend.Api.Composition;
+namespace Recommend.Composition;
 
 /// <summary>
 /// The store as the rest of the host sees it: calls fail with UNAVAILABLE until <see cref="StoreConnector"/> has
 /// connected, so the server can listen (and report NOT_SERVING) while a database is still unreachable.
 /// </summary>
-internal sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IReindexJobStore
+public sealed class DeferredStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IReindexJobStore
 {
     private readonly TaskCompletionSource<Backend> connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

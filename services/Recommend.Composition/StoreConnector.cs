@@ -1,16 +1,19 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.Retry;
 using Recommend.Postgres;
 using Recommend.Sqlite;
 
-namespace Recommend.Api.Composition;
+namespace Recommend.Composition;
 
 /// <summary>
 /// Opens the configured store (applying migrations), retrying with jittered exponential backoff for as long as it
 /// takes and logging why, then hands it to <see cref="DeferredStore"/>. Health reports NOT_SERVING until then.
 /// </summary>
-internal sealed class StoreConnector(
+public sealed class StoreConnector(
     DeferredStore deferred, IOptions<RecommendOptions> options, IConfiguration configuration, ILoggerFactory loggers, ILogger<StoreConnector> logger)
     : BackgroundService
 {
