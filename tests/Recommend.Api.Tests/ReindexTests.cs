@@ -69,6 +69,43 @@ public sealed class ReindexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task File_sources_are_read_only_from_the_configured_directory()
+    {
+        var imports = Directory.CreateTempSubdirectory("recommend-imports-").FullName;
+        var outside = Path.Combine(Path.GetTempPath(), $"outside-{Guid.NewGuid():N}.jsonl");
+        try
+        {
+            var feed = """
+                {"product_id":"f1","title":"RED SPOTTY MUG","category":"Mugs","price":2.5,"in_stock":true}
+                {"product_id":"f2","title":"BLUE STRIPY TEAPOT","category":"Teapots","price":12,"in_stock":true}
+                """;
+            await File.WriteAllTextAsync(Path.Combine(imports, "feed.jsonl"), feed);
+            await File.WriteAllTextAsync(outside, feed);
+            await using var configured = await RunningHost.StartAsync(seedSample: false, dataDirectory: null, $"--Recommend:Reindex:SourceDirectory={imports}");
+
+            var escaped = await Assert.ThrowsAsync<RpcException>(async () => await configured.Catalog.StartReindexAsync(
+                new StartReindexRequest { Mode = ReindexMode.Incremental, Source = $"file:{imports}/../{Path.GetFileName(outside)}" }));
+            Assert.Equal(StatusCode.InvalidArgument, escaped.StatusCode);
+            Assert.StartsWith("source:", escaped.Status.Detail);
+
+            var started = await configured.Catalog.StartReindexAsync(
+                new StartReindexRequest { Mode = ReindexMode.Full, Source = $"file:{Path.Combine(imports, "feed.jsonl")}" });
+            Assert.Equal(ReindexState.Succeeded, (await WatchToEndAsync(configured, started.JobId))[^1].State);
+            Assert.Equal("BLUE STRIPY TEAPOT", (await configured.Catalog.GetProductAsync(new GetProductRequest { ProductId = "f2" })).Title);
+
+            // Without the setting, no file is read at all.
+            var disabled = await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.StartReindexAsync(
+                new StartReindexRequest { Mode = ReindexMode.Incremental, Source = $"file:{Path.Combine(imports, "feed.jsonl")}" }));
+            Assert.Contains("SourceDirectory", disabled.Status.Detail);
+        }
+        finally
+        {
+            Directory.Delete(imports, recursive: true);
+            File.Delete(outside);
+        }
+    }
+
+    [Fact]
     public async Task Bad_requests_name_the_field_and_unknown_jobs_are_not_found()
     {
         async Task<RpcException> Refused(StartReindexRequest request) =>

@@ -28,7 +28,15 @@ internal sealed partial class CatalogGrpcService
         {
             throw Invalid("source", e.Message);
         }
-        if (source is ProductSource.File file && !File.Exists(file.Path)) throw Invalid("source", $"no file {file.Path} on the server");
+        if (source is ProductSource.File file)
+        {
+            if (reindexOptions.SourceDirectory is not { Length: > 0 } allowed)
+                throw Invalid("source", "file sources are disabled on this server; set Recommend:Reindex:SourceDirectory");
+            var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(allowed)) + Path.DirectorySeparatorChar;
+            if (!Path.GetFullPath(file.Path).StartsWith(root, StringComparison.Ordinal))
+                throw Invalid("source", $"file sources must lie in {root}");
+            if (!File.Exists(file.Path)) throw Invalid("source", $"no file {file.Path} on the server");
+        }
         var embedders = catalog.Embedders;
         if (request.Dimension != 0 && (request.Dimension < embedders.MinDimension || request.Dimension > embedders.MaxDimension))
             throw Invalid("dimension", $"must be 0 (the configured one) or between {embedders.MinDimension} and {embedders.MaxDimension}, got {request.Dimension}");

@@ -9,7 +9,8 @@ using static Recommend.Api.Grpc.RequestValidation;
 namespace Recommend.Api.Grpc;
 
 /// <summary>recommend.v1.Catalog: product writes go through the catalog service (store, embed, index); re-indexing in the other part.</summary>
-internal sealed partial class CatalogGrpcService(CatalogService catalog, DeferredStore store, IVectorIndex index, ReindexService reindex) : Proto.Catalog.CatalogBase
+internal sealed partial class CatalogGrpcService(
+    CatalogService catalog, DeferredStore store, IVectorIndex index, ReindexService reindex, ReindexOptions reindexOptions) : Proto.Catalog.CatalogBase
 {
     private const int MaxTitleLength = 1_000;
     private const int MaxDescriptionLength = 20_000;

@@ -24,6 +24,12 @@ public sealed record ReindexOptions
     /// <summary>How often watchers of a job poll its progress.</summary>
     public TimeSpan WatchInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// The server directory that <c>file:</c> sources given over gRPC must lie in (catalog exports dropped there);
+    /// null refuses file sources, so no client can make the server read an arbitrary file.
+    /// </summary>
+    public string? SourceDirectory { get; init; }
+
     /// <summary>Identifies this runner in job leases; unique per process by default.</summary>
     public string Owner { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 }
