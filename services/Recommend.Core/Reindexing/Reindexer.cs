@@ -99,8 +99,7 @@ public sealed class Reindexer(
         var total = job.Total > 0 ? job.Total : await source.CountRowsAsync(catalog, ct);
         await SaveAsync(run, j => j with { State = ReindexState.Running, StartedAt = j.StartedAt ?? time.GetUtcNow(), TargetVersion = target, Total = total }, null, ct);
 
-        var model = new InferenceCounter(embedders.For(job.Spec));
-        var pass = new Pass(run, target, new CachingEmbedder(model, cache), model);
+        var pass = new Pass(run, target, new InferenceCounter(embedders.For(job.Spec)));
         var isFile = source is ProductSource.File;
         // The finisher of a sharded job only verifies and switches: the store lets it claim the job once every shard
         // has run the passes below.
@@ -157,7 +156,12 @@ public sealed class Reindexer(
 
     private static string Mark(ReindexJob job, ReindexPhase phase) => $"{job.Id}/{phase}";
 
-    private sealed record Pass(JobRun Run, string Target, IEmbedder Embedder, InferenceCounter Model);
+    /// <param name="Model">The model itself (counted): the pipeline looks up and fills the embedding cache in the plan and
+    /// write stages, so the embed stage does nothing but inference.</param>
+    private sealed record Pass(JobRun Run, string Target, InferenceCounter Model)
+    {
+        public IndexSpec Spec => Model.Info.Spec;
+    }
 
     /// <param name="Mark">Tag for every product the pass sees.</param>
     /// <param name="WritesStore">File sources: changed products are written to the store too.</param>
@@ -165,11 +169,15 @@ public sealed class Reindexer(
     /// <param name="CountsRows">Whether rows count as source rows processed (the main pass) or as a follow-up.</param>
     private sealed record PassRules(string Mark, bool WritesStore, bool UnhashedLeaveStore, bool CountsRows);
 
+    /// <param name="TextHashes">The embedding-cache key of each changed product's text, in the same order.</param>
+    /// <param name="Cached">Vectors already in the embedding cache, by text hash.</param>
     private sealed record PlannedBatch(
-        IReadOnlyList<Product> Changed, IReadOnlyList<ContentHash> Seen, IReadOnlyList<string> LeavingStore,
-        IReadOnlyList<SourceRowError> BadRows, int Rows, string LastPosition);
+        IReadOnlyList<Product> Changed, IReadOnlyList<string> TextHashes, IReadOnlyDictionary<string, float[]> Cached,
+        IReadOnlyList<ContentHash> Seen, IReadOnlyList<string> LeavingStore, IReadOnlyList<SourceRowError> BadRows, int Rows,
+        string LastPosition);
 
-    private sealed record EmbeddedBatch(PlannedBatch Plan, IReadOnlyList<VectorRecord> Records, long Inferred);
+    /// <param name="Fresh">Vectors the model just made, by text hash: the write stage stores them in the cache.</param>
+    private sealed record EmbeddedBatch(PlannedBatch Plan, IReadOnlyList<VectorRecord> Records, IReadOnlyList<KeyValuePair<string, float[]>> Fresh);
 
     private async Task RunPassAsync(Pass pass, IAsyncEnumerable<SourceRow> rows, PassRules rules, CancellationToken ct)
     {
@@ -216,28 +224,40 @@ public sealed class Reindexer(
             if (stored != hash.Hash) changed.Add(product);
         }
         var badRows = rows.Where(r => r.Error is not null).Select(r => r.Error!).ToList();
-        return new PlannedBatch(changed, seen, leaving, badRows, rows.Count, rows[^1].Position);
+        var textHashes = changed.Select(p => TextHash.Of(p.EmbeddingText)).ToList();
+        var cached = textHashes.Count == 0
+            ? new Dictionary<string, float[]>()
+            : await cache.GetEmbeddingsAsync(pass.Spec, textHashes.Distinct().ToList(), ct);
+        return new PlannedBatch(changed, textHashes, cached, seen, leaving, badRows, rows.Count, rows[^1].Position);
     }
 
+    /// <summary>Inference only: each distinct text the cache lacks is embedded once.</summary>
     private static async Task EmbedAsync(Pass pass, ChannelReader<PlannedBatch> input, ChannelWriter<EmbeddedBatch> output, CancellationToken ct)
     {
         await foreach (var batch in input.ReadAllAsync(ct))
         {
-            IReadOnlyList<VectorRecord> records = [];
-            var before = pass.Model.Texts;
-            if (batch.Changed.Count > 0)
+            var missing = new Dictionary<string, string>();
+            for (var i = 0; i < batch.Changed.Count; i++)
             {
-                var vectors = await pass.Embedder.EmbedDocumentsAsync(batch.Changed.Select(p => p.EmbeddingText).ToList(), ct);
-                records = batch.Changed.Select((p, i) => VectorRecord.For(p, vectors[i])).ToList();
+                if (!batch.Cached.ContainsKey(batch.TextHashes[i])) missing.TryAdd(batch.TextHashes[i], batch.Changed[i].EmbeddingText);
             }
-            await output.WriteAsync(new EmbeddedBatch(batch, records, pass.Model.Texts - before), ct);
+            var fresh = missing.Count == 0
+                ? []
+                : missing.Keys.Zip(await pass.Model.EmbedDocumentsAsync(missing.Values.ToList(), ct), KeyValuePair.Create).ToList();
+            var vectors = fresh.ToDictionary();
+            var records = batch.Changed
+                .Select((p, i) => VectorRecord.For(p, batch.Cached.GetValueOrDefault(batch.TextHashes[i]) ?? vectors[batch.TextHashes[i]]))
+                .ToList();
+            await output.WriteAsync(new EmbeddedBatch(batch, records, fresh), ct);
         }
     }
 
     private async Task WriteAsync(Pass pass, PassRules rules, ChannelReader<EmbeddedBatch> input, CancellationToken ct)
     {
-        await foreach (var (plan, records, inferred) in input.ReadAllAsync(ct))
+        await foreach (var (plan, records, fresh) in input.ReadAllAsync(ct))
         {
+            // Cached before the checkpoint: a resumed run finds these vectors instead of embedding them again.
+            if (fresh.Count > 0) await cache.PutEmbeddingsAsync(pass.Spec, fresh, ct);
             // The store is the catalog of record: it is written before the index, as catalog writes are.
             if (rules.WritesStore && plan.Changed.Count > 0) await catalog.UpsertProductsAsync(plan.Changed, ct);
             if (plan.LeavingStore.Count > 0) await catalog.DeleteProductsAsync(plan.LeavingStore, ct);
@@ -246,8 +266,8 @@ public sealed class Reindexer(
             {
                 Checkpoint = plan.LastPosition,
                 Processed = j.Processed + (rules.CountsRows ? plan.Rows : 0),
-                Embedded = j.Embedded + inferred,
-                Cached = j.Cached + plan.Changed.Count - inferred,
+                Embedded = j.Embedded + fresh.Count,
+                Cached = j.Cached + plan.Changed.Count - fresh.Count,
                 Deleted = j.Deleted + plan.LeavingStore.Count,
                 BadRows = j.BadRows + plan.BadRows.Count,
             }, new JobBatch(pass.Target, rules.Mark, plan.Seen, plan.BadRows), ct);
@@ -298,7 +318,7 @@ public sealed class Reindexer(
             if (samples.Count == options.VerificationSamples) break;
         }
         if (samples.Count == 0) return;
-        var vectors = await pass.Embedder.EmbedDocumentsAsync(samples.Select(p => p.EmbeddingText).ToList(), ct);
+        var vectors = await new CachingEmbedder(pass.Model, cache).EmbedDocumentsAsync(samples.Select(p => p.EmbeddingText).ToList(), ct);
         for (var i = 0; i < samples.Count; i++)
         {
             var hits = await index.SearchAsync(pass.Target, new VectorQuery(vectors[i], 10, ProductFilter.None), ct);
