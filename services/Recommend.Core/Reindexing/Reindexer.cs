@@ -99,7 +99,7 @@ public sealed class Reindexer(
         var total = job.Total > 0 ? job.Total : await source.CountRowsAsync(catalog, ct);
         await SaveAsync(run, j => j with { State = ReindexState.Running, StartedAt = j.StartedAt ?? time.GetUtcNow(), TargetVersion = target, Total = total }, null, ct);
 
-        var pass = new Pass(run, target, new InferenceCounter(embedders.For(job.Spec)));
+        var pass = new Pass(run, target, new InferenceCounter(embedders.For(job.Spec)), cache);
         var isFile = source is ProductSource.File;
         // The finisher of a sharded job only verifies and switches: the store lets it claim the job once every shard
         // has run the passes below.
@@ -156,9 +156,9 @@ public sealed class Reindexer(
 
     private static string Mark(ReindexJob job, ReindexPhase phase) => $"{job.Id}/{phase}";
 
-    /// <param name="Model">The model itself (counted): the pipeline looks up and fills the embedding cache in the plan and
-    /// write stages, so the embed stage does nothing but inference.</param>
-    private sealed record Pass(JobRun Run, string Target, InferenceCounter Model)
+    /// <param name="Model">The model itself (counted). Cache lookups happen in the plan stage, so the embed stage only
+    /// infers and stores what it inferred.</param>
+    private sealed record Pass(JobRun Run, string Target, InferenceCounter Model, IEmbeddingCache Cache)
     {
         public IndexSpec Spec => Model.Info.Spec;
     }
@@ -176,8 +176,8 @@ public sealed class Reindexer(
         IReadOnlyList<ContentHash> Seen, IReadOnlyList<string> LeavingStore, IReadOnlyList<SourceRowError> BadRows, int Rows,
         string LastPosition);
 
-    /// <param name="Fresh">Vectors the model just made, by text hash: the write stage stores them in the cache.</param>
-    private sealed record EmbeddedBatch(PlannedBatch Plan, IReadOnlyList<VectorRecord> Records, IReadOnlyList<KeyValuePair<string, float[]>> Fresh);
+    /// <param name="Inferred">Texts that went through the model; the rest of the batch came from the cache.</param>
+    private sealed record EmbeddedBatch(PlannedBatch Plan, IReadOnlyList<VectorRecord> Records, int Inferred);
 
     private async Task RunPassAsync(Pass pass, IAsyncEnumerable<SourceRow> rows, PassRules rules, CancellationToken ct)
     {
@@ -231,7 +231,7 @@ public sealed class Reindexer(
         return new PlannedBatch(changed, textHashes, cached, seen, leaving, badRows, rows.Count, rows[^1].Position);
     }
 
-    /// <summary>Inference only: each distinct text the cache lacks is embedded once.</summary>
+    /// <summary>Each distinct text the cache lacks is embedded once and cached at once.</summary>
     private static async Task EmbedAsync(Pass pass, ChannelReader<PlannedBatch> input, ChannelWriter<EmbeddedBatch> output, CancellationToken ct)
     {
         await foreach (var batch in input.ReadAllAsync(ct))
@@ -244,20 +244,21 @@ public sealed class Reindexer(
             var fresh = missing.Count == 0
                 ? []
                 : missing.Keys.Zip(await pass.Model.EmbedDocumentsAsync(missing.Values.ToList(), ct), KeyValuePair.Create).ToList();
+            // Cached as soon as they exist, not at the checkpoint: a run killed before this batch is written still
+            // never pays for these inferences twice.
+            if (fresh.Count > 0) await pass.Cache.PutEmbeddingsAsync(pass.Spec, fresh, ct);
             var vectors = fresh.ToDictionary();
             var records = batch.Changed
                 .Select((p, i) => VectorRecord.For(p, batch.Cached.GetValueOrDefault(batch.TextHashes[i]) ?? vectors[batch.TextHashes[i]]))
                 .ToList();
-            await output.WriteAsync(new EmbeddedBatch(batch, records, fresh), ct);
+            await output.WriteAsync(new EmbeddedBatch(batch, records, fresh.Count), ct);
         }
     }
 
     private async Task WriteAsync(Pass pass, PassRules rules, ChannelReader<EmbeddedBatch> input, CancellationToken ct)
     {
-        await foreach (var (plan, records, fresh) in input.ReadAllAsync(ct))
+        await foreach (var (plan, records, inferred) in input.ReadAllAsync(ct))
         {
-            // Cached before the checkpoint: a resumed run finds these vectors instead of embedding them again.
-            if (fresh.Count > 0) await cache.PutEmbeddingsAsync(pass.Spec, fresh, ct);
             // The store is the catalog of record: it is written before the index, as catalog writes are.
             if (rules.WritesStore && plan.Changed.Count > 0) await catalog.UpsertProductsAsync(plan.Changed, ct);
             if (plan.LeavingStore.Count > 0) await catalog.DeleteProductsAsync(plan.LeavingStore, ct);
@@ -266,8 +267,8 @@ public sealed class Reindexer(
             {
                 Checkpoint = plan.LastPosition,
                 Processed = j.Processed + (rules.CountsRows ? plan.Rows : 0),
-                Embedded = j.Embedded + fresh.Count,
-                Cached = j.Cached + plan.Changed.Count - fresh.Count,
+                Embedded = j.Embedded + inferred,
+                Cached = j.Cached + plan.Changed.Count - inferred,
                 Deleted = j.Deleted + plan.LeavingStore.Count,
                 BadRows = j.BadRows + plan.BadRows.Count,
             }, new JobBatch(pass.Target, rules.Mark, plan.Seen, plan.BadRows), ct);
@@ -318,7 +319,7 @@ public sealed class Reindexer(
             if (samples.Count == options.VerificationSamples) break;
         }
         if (samples.Count == 0) return;
-        var vectors = await new CachingEmbedder(pass.Model, cache).EmbedDocumentsAsync(samples.Select(p => p.EmbeddingText).ToList(), ct);
+        var vectors = await new CachingEmbedder(pass.Model, pass.Cache).EmbedDocumentsAsync(samples.Select(p => p.EmbeddingText).ToList(), ct);
         for (var i = 0; i < samples.Count; i++)
         {
             var hits = await index.SearchAsync(pass.Target, new VectorQuery(vectors[i], 10, ProductFilter.None), ct);
