@@ -5,6 +5,8 @@ using Npgsql;
 using Recommend.Contracts.V1;
 using Recommend.Testing.Postgres;
 
+using static Recommend.Api.Tests.RunningHost;
+
 namespace Recommend.Api.Tests;
 
 /// <summary>The host on the production store: real PostgreSQL 15 behind a proxy that can make it unreachable.</summary>
@@ -26,16 +28,6 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         RunningHost.StartAsync(seedSample: false, dataDirectory: null, waitUntilServing,
             "--Recommend:Store:Provider=postgres", $"--ConnectionStrings:Postgres={connectionString}");
 
-    private static async Task UpsertAsync(RunningHost host, params (string Id, string Title)[] products)
-    {
-        using var call = host.Catalog.UpsertProducts();
-        var request = new UpsertProductsRequest();
-        request.Products.AddRange(products.Select(p => new Product { ProductId = p.Id, Title = p.Title, Price = 3, Category = "Mugs", InStock = true }));
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        await call;
-    }
-
     [Fact]
     public async Task Starts_not_ready_while_postgres_is_unreachable_and_serves_once_it_connects()
     {
@@ -50,7 +42,7 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
 
         proxy.Restore();
         await host.WaitUntilServingAsync(TimeSpan.FromSeconds(60));
-        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"));
+        await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"));
         Assert.Equal("RED SPOTTY MUG", (await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" })).Title);
     }
 
@@ -59,7 +51,7 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
     {
         var connectionString = await cluster.CreateDatabaseAsync();
         await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
-        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"), ("s1", "RED SPOTTY SAUCER"), ("n1", "PAPER NAPKINS"));
+        await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"), Product("s1", "RED SPOTTY SAUCER"), Product("n1", "PAPER NAPKINS"));
         var at = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(DateTimeOffset.UtcNow.AddMinutes(-5));
         await host.Events.RecordEventsAsync(new RecordEventsRequest
         {
@@ -91,7 +83,7 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         var (proxy, connectionString) = await ProxiedDatabaseAsync(startCut: false);
         await using var _ = proxy;
         await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
-        await UpsertAsync(host, ("m1", "RED SPOTTY MUG"), ("m2", "RED SPOTTY MUG LARGE"), ("t1", "GLASS TEAPOT"));
+        await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"), Product("m2", "RED SPOTTY MUG LARGE"), Product("t1", "GLASS TEAPOT"));
 
         proxy.Cut();
         var similar = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" },

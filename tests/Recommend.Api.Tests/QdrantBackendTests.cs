@@ -17,18 +17,10 @@ public sealed class QdrantBackendTests : IAsyncLifetime
         host = await RunningHost.StartAsync(seedSample: false, dataDirectory: null,
             "--Recommend:VectorIndex:Provider=qdrant", $"--Recommend:VectorIndex:Qdrant:Url={qdrant.Url}");
 
-        using var call = host.Catalog.UpsertProducts();
-        await call.RequestStream.WriteAsync(new UpsertProductsRequest
-        {
-            Products =
-            {
-                new Product { ProductId = "m1", Title = "RED SPOTTY MUG", Price = 2, Category = "Mugs", InStock = true },
-                new Product { ProductId = "m2", Title = "RED SPOTTY MUG LARGE", Price = 3, Category = "Mugs", InStock = true },
-                new Product { ProductId = "s1", Title = "RED SPOTTY SAUCER", Price = 1, Category = "Saucers", InStock = true },
-            },
-        });
-        await call.RequestStream.CompleteAsync();
-        await call;
+        await host.UpsertProductsAsync(
+            RunningHost.Product("m1", "RED SPOTTY MUG", 2),
+            RunningHost.Product("m2", "RED SPOTTY MUG LARGE", 3),
+            RunningHost.Product("s1", "RED SPOTTY SAUCER", 1, "Saucers"));
         await host.Events.RecordEventsAsync(new RecordEventsRequest
         {
             Events =

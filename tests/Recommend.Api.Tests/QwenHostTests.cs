@@ -2,21 +2,13 @@ using Grpc.Core;
 using Recommend.Contracts.V1;
 using Recommend.Testing.Qwen;
 
+using static Recommend.Api.Tests.RunningHost;
+
 namespace Recommend.Api.Tests;
 
 /// <summary>The host picks the Qwen3 ONNX embedder when its model directory holds a model (a tiny synthetic graph here).</summary>
 public sealed class QwenHostTests(TinyQwenModels models) : IClassFixture<TinyQwenModels>
 {
-    private static async Task UpsertAsync(RunningHost host, params (string Id, string Title)[] products)
-    {
-        using var call = host.Catalog.UpsertProducts();
-        var request = new UpsertProductsRequest();
-        request.Products.AddRange(products.Select(p => new Product { ProductId = p.Id, Title = p.Title, Price = 2, Category = "Mugs", InStock = true }));
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        await call;
-    }
-
     [Fact]
     public async Task A_model_directory_switches_the_host_to_qwen_and_an_index_of_another_model_is_refused()
     {
@@ -31,7 +23,7 @@ public sealed class QwenHostTests(TinyQwenModels models) : IClassFixture<TinyQwe
                 Assert.StartsWith("qwen3-embedding", status.ModelId);
                 Assert.Equal(TinyQwenModels.HiddenSize, status.Dimension);
 
-                await UpsertAsync(qwen, ("m1", "RED SPOTTY MUG"), ("m2", "BLUE STRIPY TEAPOT"), ("m3", "WHITE HANGING HEART T-LIGHT HOLDER"));
+                await qwen.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"), Product("m2", "BLUE STRIPY TEAPOT"), Product("m3", "WHITE HANGING HEART T-LIGHT HOLDER"));
                 var found = await qwen.Recommendations.SearchProductsAsync(new SearchProductsRequest { Query = "mug", Limit = 3 });
                 Assert.Equal(3, found.Items.Count);
                 Assert.Equal(3, (await qwen.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest())).IndexedProducts);

@@ -21,18 +21,10 @@ public sealed class ReindexTests : IAsyncLifetime
         if (restartedDirectory is not null) Directory.Delete(restartedDirectory, recursive: true);
     }
 
-    private async Task AddProductsAsync(RunningHost target, int count)
-    {
-        using var call = target.Catalog.UpsertProducts();
-        var request = new UpsertProductsRequest();
-        request.Products.AddRange(Enumerable.Range(0, count).Select(i => new Product
-        {
-            ProductId = $"p{i:D3}", Title = $"{(i % 2 == 0 ? "RED" : "BLUE")} SPOTTY MUG {i}", Category = "Mugs", Price = 2 + i, InStock = true,
-        }));
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        await call;
-    }
+    private static Task AddProductsAsync(RunningHost target, int count) =>
+        target.UpsertProductsAsync(Enumerable.Range(0, count)
+            .Select(i => RunningHost.Product($"p{i:D3}", $"{(i % 2 == 0 ? "RED" : "BLUE")} SPOTTY MUG {i}", price: 2 + i))
+            .ToArray());
 
     private static async Task<List<ReindexProgress>> WatchToEndAsync(RunningHost target, string jobId)
     {

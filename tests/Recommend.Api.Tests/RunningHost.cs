@@ -54,6 +54,21 @@ public sealed class RunningHost : IAsyncDisposable
         return host;
     }
 
+    /// <summary>Upserts products as one message of the client stream; returns how many the server upserted.</summary>
+    public async Task<int> UpsertProductsAsync(params Product[] products)
+    {
+        using var call = Catalog.UpsertProducts();
+        var request = new UpsertProductsRequest();
+        request.Products.AddRange(products);
+        await call.RequestStream.WriteAsync(request);
+        await call.RequestStream.CompleteAsync();
+        return (await call).Upserted;
+    }
+
+    /// <summary>An in-stock product with what the tests care about.</summary>
+    public static Product Product(string id, string title, double price = 5, string category = "Mugs") =>
+        new() { ProductId = id, Title = title, Price = price, Category = category, InStock = true };
+
     public async Task<HealthCheckResponse.Types.ServingStatus> HealthAsync(string service = "") =>
         (await new Health.HealthClient(Channel).CheckAsync(new HealthCheckRequest { Service = service })).Status;
 

@@ -2,6 +2,8 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Recommend.Contracts.V1;
 
+using static Recommend.Api.Tests.RunningHost;
+
 namespace Recommend.Api.Tests;
 
 /// <summary>Writes through the API, each test on its own empty host so they cannot disturb each other.</summary>
@@ -13,19 +15,7 @@ public sealed class WriteTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 
-    private async Task UpsertAsync(params Product[] products)
-    {
-        using var call = host.Catalog.UpsertProducts();
-        var request = new UpsertProductsRequest();
-        request.Products.AddRange(products);
-        await call.RequestStream.WriteAsync(request);
-        await call.RequestStream.CompleteAsync();
-        var response = await call;
-        Assert.Equal(products.Length, response.Upserted);
-    }
-
-    private static Product Product(string id, string title, double price = 5, string category = "Mugs") =>
-        new() { ProductId = id, Title = title, Price = price, Category = category, InStock = true, Description = "" };
+    private async Task UpsertAsync(params Product[] products) => Assert.Equal(products.Length, await host.UpsertProductsAsync(products));
 
     private static Event Purchase(string eventId, string user, string product, string order, DateTimeOffset at) => new()
     {
@@ -86,6 +76,22 @@ public sealed class WriteTests : IAsyncLifetime
 
         var retry = await host.Events.RecordEventsAsync(new RecordEventsRequest { Events = { good } });
         Assert.Equal(1, retry.Accepted); // nothing of the rejected batch was stored
+    }
+
+    [Theory]
+    [InlineData(0, -1)]
+    [InlineData(0, 1_000_000_000)]
+    [InlineData(-70_000_000_000, 0)]
+    [InlineData(260_000_000_000, 0)]
+    public async Task Malformed_timestamps_are_invalid_arguments_not_internal_errors(long seconds, int nanos)
+    {
+        var odd = Purchase("t1", "u", "m1", "o", DateTimeOffset.UtcNow);
+        odd.OccurredAt = new Timestamp { Seconds = seconds, Nanos = nanos };
+
+        var error = await Assert.ThrowsAsync<RpcException>(() =>
+            host.Events.RecordEventsAsync(new RecordEventsRequest { Events = { odd } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("events[0].occurred_at", error.Status.Detail);
     }
 
     [Fact]

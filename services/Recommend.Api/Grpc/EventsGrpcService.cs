@@ -34,7 +34,8 @@ internal sealed class EventsGrpcService(IHistoryStore history, TimeProvider cloc
         var occurredAt = now;
         if (e.OccurredAt is { } timestamp)
         {
-            occurredAt = timestamp.Seconds is < -62135596800 or > 253402300799
+            // Outside DateTimeOffset's range, or nanos outside [0, 1e9), ToDateTimeOffset would throw (INTERNAL).
+            occurredAt = timestamp.Seconds is < -62135596800 or > 253402300799 || timestamp.Nanos is < 0 or > 999_999_999
                 ? throw Invalid($"{field}.occurred_at", "is out of range")
                 : timestamp.ToDateTimeOffset();
             if (occurredAt > now + FutureTolerance) throw Invalid($"{field}.occurred_at", $"is in the future ({occurredAt:O})");
