@@ -4,7 +4,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Recommend.Composition;
-using Recommend.Core.Reindexing;
+using Recommend.Core.Catalog;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
+using Recommend.Indexing.Sharding;
+using Recommend.Indexing.Sources;
 
 namespace Recommend.Cli;
 
@@ -54,12 +58,11 @@ internal static class ReindexWorkerCommand
                 + "use --shard-count 1, or run sharded workers against Qdrant (Recommend__VectorIndex__Provider=qdrant) and Postgres.");
             return 2;
         }
-        builder.Services.AddSingleton<ShardedReindexWorker>();
         using var host = builder.Build();
         await host.StartAsync(ct);
         try
         {
-            await host.Services.WhenStoreConnectedAsync(ct);
+            await host.Services.GetRequiredService<IStoreReadiness>().WhenReadyAsync(ct);
             var worker = host.Services.GetRequiredService<ShardedReindexWorker>();
             var job = await worker.JoinAsync(assignment, ct);
             using var stopReporting = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -68,7 +71,7 @@ internal static class ReindexWorkerCommand
             await stopReporting.CancelAsync();
             await reporting;
             await PrintAsync(host.Services.GetRequiredService<IReindexJobStore>(), outcome.Id, assignment.ShardIndex, jsonProgress, CancellationToken.None);
-            if (outcome.State != ReindexState.Succeeded) await Console.Error.WriteLineAsync($"reindex job {outcome.Id} ended {outcome.State}: {outcome.Error}");
+            if (outcome.State != ReindexState.Succeeded) await Console.Error.WriteLineAsync($"reindex job {outcome.Id} ended {outcome.State}: {outcome.Run.Error}");
             return outcome.State == ReindexState.Succeeded ? 0 : 1;
         }
         catch (ReindexJobRunningException e)
@@ -108,11 +111,12 @@ internal static class ReindexWorkerCommand
         var line = json
             ? JsonSerializer.Serialize(new
             {
-                jobId, state = job?.State.ToString(), total = job?.Total, processed = job?.Processed, embedded = job?.Embedded, cached = job?.Cached,
-                shard = shardIndex, shardState = shard?.State.ToString(), shardPhase = shard?.Phase.ToString(), shardProcessed = shard?.Processed,
-                targetVersion = job?.TargetVersion, error = job?.Error,
+                jobId, state = job?.State.ToString(), total = job?.Total, processed = job?.Run.Counters.Processed,
+                embedded = job?.Run.Counters.Embedded, cached = job?.Run.Counters.Cached,
+                shard = shardIndex, shardState = shard?.Run.State.ToString(), shardPhase = shard?.Run.Phase.ToString(), shardProcessed = shard?.Run.Counters.Processed,
+                targetVersion = job?.TargetVersion, error = job?.Run.Error,
             }, LineJson)
-            : $"{jobId} {job?.State} {job?.Processed}/{job?.Total} · shard {shardIndex} {shard?.State} {shard?.Phase} {shard?.Processed} processed";
+            : $"{jobId} {job?.State} {job?.Run.Counters.Processed}/{job?.Total} · shard {shardIndex} {shard?.Run.State} {shard?.Run.Phase} {shard?.Run.Counters.Processed} processed";
         if (line != unlessEqualTo) Console.WriteLine(line);
         return line;
     }

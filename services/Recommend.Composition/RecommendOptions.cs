@@ -1,6 +1,6 @@
 using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
 using Recommend.Embeddings.Qwen;
+using Recommend.Indexing;
 using Recommend.Qdrant;
 
 namespace Recommend.Composition;

@@ -19,8 +19,7 @@ public sealed partial class PostgresStore
         var latest = products.GroupBy(p => p.Id, StringComparer.Ordinal).Select(g => g.Last()).ToList();
         if (latest.Count == 0) return;
 
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
+        await RunAsync(connection => connection.ExecuteAsync(new CommandDefinition(
             """
             insert into products (id, title, description, category, price, in_stock, attributes, updated_at)
             select id, title, description, category, price, in_stock, attributes::jsonb, now()
@@ -41,48 +40,37 @@ public sealed partial class PostgresStore
                 InStock = latest.Select(p => p.InStock).ToArray(),
                 Attributes = latest.Select(p => JsonSerializer.Serialize(p.Attributes)).ToArray(),
             },
-            cancellationToken: ct));
+            cancellationToken: ct)), ct);
     }
 
     public async Task<int> DeleteProductsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         if (productIds.Count == 0) return 0;
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            "delete from products where id = any(@Ids)", new { Ids = productIds.ToArray() }, cancellationToken: ct));
+        return await RunAsync(connection => connection.ExecuteAsync(new CommandDefinition(
+            "delete from products where id = any(@Ids)", new { Ids = productIds.ToArray() }, cancellationToken: ct)), ct);
     }
 
     public async Task<IReadOnlyDictionary<string, Product>> GetProductsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         if (productIds.Count == 0) return new Dictionary<string, Product>();
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<ProductRow>(new CommandDefinition(
+        var rows = await RunAsync(connection => connection.QueryAsync<ProductRow>(new CommandDefinition(
             $"select {ProductColumns} from products where id = any(@Ids)",
-            new { Ids = productIds.Distinct().ToArray() }, cancellationToken: ct));
+            new { Ids = productIds.Distinct().ToArray() }, cancellationToken: ct)), ct);
         return rows.Select(r => r.ToProduct()).ToDictionary(p => p.Id, StringComparer.Ordinal);
     }
 
-    public async Task<long> CountProductsAsync(CancellationToken ct)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from products", cancellationToken: ct));
-    }
+    public Task<long> CountProductsAsync(CancellationToken ct) =>
+        RunAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from products", cancellationToken: ct)), ct);
 
     public async IAsyncEnumerable<Product> ScanProductsAsync([EnumeratorCancellation] CancellationToken ct)
     {
         // Keyset pages, each its own short query: no connection or snapshot is held while the caller embeds a page.
+        // Each page goes through the adapter boundary on its own (a yield cannot sit in a try with a catch), so a
+        // fault opening or reading any page surfaces as the store being unavailable.
         string? after = null;
         while (true)
         {
-            List<ProductRow> page;
-            await using (var connection = await _dataSource.OpenConnectionAsync(ct))
-            {
-                var sql = after is null
-                    ? $"select {ProductColumns} from products order by id limit @Limit"
-                    : $"select {ProductColumns} from products where id > @After order by id limit @Limit";
-                page = (await connection.QueryAsync<ProductRow>(new CommandDefinition(
-                    sql, new { After = after, Limit = ScanPageSize }, cancellationToken: ct))).AsList();
-            }
+            var page = await ReadPageAsync(after, ct);
 
             foreach (var row in page)
                 yield return row.ToProduct();
@@ -91,6 +79,16 @@ public sealed partial class PostgresStore
             after = page[^1].Id;
         }
     }
+
+    private Task<List<ProductRow>> ReadPageAsync(string? after, CancellationToken ct) =>
+        RunAsync(async connection =>
+        {
+            var sql = after is null
+                ? $"select {ProductColumns} from products order by id limit @Limit"
+                : $"select {ProductColumns} from products where id > @After order by id limit @Limit";
+            return (await connection.QueryAsync<ProductRow>(new CommandDefinition(
+                sql, new { After = after, Limit = ScanPageSize }, cancellationToken: ct))).AsList();
+        }, ct);
 
     private sealed class ProductRow
     {

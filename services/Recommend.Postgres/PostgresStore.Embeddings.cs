@@ -10,20 +10,24 @@ public sealed partial class PostgresStore
     public async Task<IReadOnlyDictionary<string, float[]>> GetEmbeddingsAsync(IndexSpec spec, IReadOnlyCollection<string> textHashes, CancellationToken ct)
     {
         if (textHashes.Count == 0) return new Dictionary<string, float[]>();
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(string TextHash, float[] Vector)>(new CommandDefinition(
+        var rows = await RunAsync(connection => connection.QueryAsync<(string TextHash, float[] Vector)>(new CommandDefinition(
             """
             select text_hash, vector from embedding_cache
             where model_id = @ModelId and dimension = @Dimension and text_hash = any(@Hashes)
             """,
-            new { spec.ModelId, spec.Dimension, Hashes = textHashes.Distinct().ToArray() }, cancellationToken: ct));
+            new { spec.ModelId, spec.Dimension, Hashes = textHashes.Distinct().ToArray() }, cancellationToken: ct)), ct);
         return rows.ToDictionary(r => r.TextHash, r => r.Vector, StringComparer.Ordinal);
     }
 
     public async Task PutEmbeddingsAsync(IndexSpec spec, IReadOnlyList<KeyValuePair<string, float[]>> vectorsByTextHash, CancellationToken ct)
     {
         if (vectorsByTextHash.Count == 0) return;
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
+        await RunAsync(connection => WriteEmbeddingsAsync(connection, spec, vectorsByTextHash, ct), ct);
+    }
+
+    private static async Task WriteEmbeddingsAsync(
+        NpgsqlConnection connection, IndexSpec spec, IReadOnlyList<KeyValuePair<string, float[]>> vectorsByTextHash, CancellationToken ct)
+    {
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
         // Pipelined single-row upserts: arrays of vectors do not unnest row by row, and a re-index batch is small.

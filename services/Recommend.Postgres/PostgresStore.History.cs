@@ -67,14 +67,14 @@ public sealed partial class PostgresStore
 
         // A repeated id within the batch is a duplicate like any other: the first occurrence is the one stored.
         var distinct = events.DistinctBy(e => e.EventId, StringComparer.Ordinal).ToList();
-        var accepted = await ConflictRetry.ExecuteAsync(
-            async (batch, token) => await RecordOnceAsync(batch, token), distinct, ct);
+        // A retried attempt reuses the connection: the failed transaction was rolled back, its work table with it.
+        var accepted = await RunAsync(connection => ConflictRetry.ExecuteAsync(
+            async (state, token) => await RecordOnceAsync(state.connection, state.distinct, token), (connection, distinct), ct).AsTask(), ct);
         return new RecordResult(accepted, events.Count - accepted);
     }
 
-    private async Task<int> RecordOnceAsync(IReadOnlyList<UserEvent> events, CancellationToken ct)
+    private static async Task<int> RecordOnceAsync(NpgsqlConnection connection, IReadOnlyList<UserEvent> events, CancellationToken ct)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
 
         await using (var create = new NpgsqlCommand(CreateWorkTables, connection, transaction))
@@ -124,8 +124,7 @@ public sealed partial class PostgresStore
     public async Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct)
     {
         if (limit <= 0) return [];
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(string ProductId, short Type, DateTime LatestAt, long Count)>(new CommandDefinition(
+        var rows = await RunAsync(connection => connection.QueryAsync<(string ProductId, short Type, DateTime LatestAt, long Count)>(new CommandDefinition(
             """
             select product_id, type, max(occurred_at), count(*)
             from events
@@ -133,24 +132,22 @@ public sealed partial class PostgresStore
             group by product_id, type
             order by max(occurred_at) desc, product_id, type
             limit @Limit
-            """, new { UserId = userId, Limit = limit }, cancellationToken: ct));
+            """, new { UserId = userId, Limit = limit }, cancellationToken: ct)), ct);
         return rows.Select(r => new Interaction(r.ProductId, (EventType)r.Type, ToOffset(r.LatestAt), checked((int)r.Count))).ToList();
     }
 
     public async Task<IReadOnlySet<string>> GetPurchasedProductIdsAsync(string userId, CancellationToken ct)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(
+        var ids = await RunAsync(connection => connection.QueryAsync<string>(new CommandDefinition(
             "select distinct product_id from events where user_id = @UserId and type = @Purchase",
-            new { UserId = userId, Purchase = (short)EventType.Purchase }, cancellationToken: ct));
+            new { UserId = userId, Purchase = (short)EventType.Purchase }, cancellationToken: ct)), ct);
         return ids.ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct)
     {
         if (productIds.Count == 0 || limitPerProduct <= 0) return [];
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(string Source, string Neighbour, long Count, long SourceBaskets, long NeighbourBaskets)>(new CommandDefinition(
+        var rows = await RunAsync(connection => connection.QueryAsync<(string Source, string Neighbour, long Count, long SourceBaskets, long NeighbourBaskets)>(new CommandDefinition(
             """
             select s.source, n.neighbour_id, n.count, coalesce(ss.baskets, 0), coalesce(ns.baskets, 0)
             from unnest(@Sources) with ordinality as s(source, position)
@@ -164,14 +161,13 @@ public sealed partial class PostgresStore
             order by s.position, n.count desc, n.neighbour_id
             """,
             new { Sources = productIds.Distinct(StringComparer.Ordinal).ToArray(), Limit = limitPerProduct },
-            cancellationToken: ct));
+            cancellationToken: ct)), ct);
         return rows.Select(r => new CoPurchase(r.Source, r.Neighbour, r.Count, r.SourceBaskets, r.NeighbourBaskets)).ToList();
     }
 
     public async Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct)
     {
         if (limit <= 0) return [];
-        await using var connection = await _dataSource.OpenConnectionAsync(ct);
         // Two shapes so each can use its own index: the global ranking walks product_stats_trending; a category
         // starts from products_category.
         var sql = category is null
@@ -189,8 +185,8 @@ public sealed partial class PostgresStore
               order by s.popularity_key desc, s.product_id
               limit @Limit
               """;
-        var rows = await connection.QueryAsync<(string ProductId, string Category, double LogScore)>(new CommandDefinition(
-            sql, new { Category = category, Limit = limit }, cancellationToken: ct));
+        var rows = await RunAsync(connection => connection.QueryAsync<(string ProductId, string Category, double LogScore)>(new CommandDefinition(
+            sql, new { Category = category, Limit = limit }, cancellationToken: ct)), ct);
         return rows.Select(r => new TrendingProduct(r.ProductId, r.Category, r.LogScore)).ToList();
     }
 

@@ -1,5 +1,6 @@
 using Qdrant.Client.Grpc;
 using Recommend.Core.Catalog;
+using Recommend.Core.Vectors;
 
 namespace Recommend.Qdrant;
 

@@ -382,7 +382,7 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
         }
         catch (Exception e) when (e is not VectorIndexUnavailableException && ResiliencePipelines.IsTransient(e))
         {
-            throw new VectorIndexUnavailableException($"Qdrant at {_options.Url} is unavailable ({operation}): {e.Message}", e);
+            throw new VectorIndexUnavailableException(operation, e);
         }
     }
 

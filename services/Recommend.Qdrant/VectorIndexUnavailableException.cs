@@ -1,13 +1,10 @@
-using Grpc.Core;
+using Recommend.Core.Errors;
 
 namespace Recommend.Qdrant;
 
 /// <summary>
-/// Qdrant could not be reached in time (connection refused, timed out, or the circuit breaker is open).
-/// It is an <see cref="RpcException"/> with status UNAVAILABLE so a gRPC host that lets it escape answers
-/// UNAVAILABLE without a mapping of its own, while callers that can degrade catch this type.
+/// Qdrant could not be reached in time (connection refused, timed out, or the circuit breaker is open). The message is
+/// for clients (no address, no socket text); the cause stays in <see cref="Exception.InnerException"/> for the log.
 /// </summary>
-public sealed class VectorIndexUnavailableException(string message, Exception inner)
-    : RpcException(new Status(StatusCode.Unavailable, message, inner), message)
-{
-}
+public sealed class VectorIndexUnavailableException(string operation, Exception inner)
+    : DependencyUnavailableException("vector index", $"the vector index is unavailable ({operation}); retry later", inner);

@@ -153,13 +153,21 @@ internal static class SchemaMigrations
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>A shard keeps the same run state as a job, start and finish times included.</summary>
+    private const string ReindexShardTimes = """
+        ALTER TABLE reindex_shards ADD COLUMN started_at INTEGER;
+        ALTER TABLE reindex_shards ADD COLUMN finished_at INTEGER;
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes];
 
     public static int LatestVersion => Scripts.Length;
 
-    public static void Apply(SqliteConnection connection)
+    /// <param name="upTo">Stop at this version (tests build an older schema with it); default: the latest.</param>
+    public static void Apply(SqliteConnection connection, int? upTo = null)
     {
+        var latest = upTo ?? LatestVersion;
         while (true)
         {
             // IMMEDIATE takes the write lock before reading the version, so two processes opening a fresh file
@@ -171,7 +179,7 @@ internal static class SchemaMigrations
                 throw new InvalidOperationException(
                     $"The database is at schema version {version}, newer than this build knows ({LatestVersion}).");
             }
-            if (version == LatestVersion) return;
+            if (version >= latest) return;
 
             using (var command = connection.CreateCommand())
             {

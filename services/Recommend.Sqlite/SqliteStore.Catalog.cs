@@ -49,17 +49,18 @@ public sealed partial class SqliteStore
     public async Task<IReadOnlyDictionary<string, Product>> GetProductsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         if (productIds.Count == 0) return new Dictionary<string, Product>();
-        await using var connection = await OpenReaderAsync(ct);
-        var rows = await connection.QueryAsync<ProductRow>(new CommandDefinition(
-            $"SELECT {ProductColumns} FROM products WHERE id IN (SELECT value FROM json_each(@ids))",
-            new { ids = IdList(productIds) }, cancellationToken: ct));
-        return rows.Select(ToProduct).ToDictionary(p => p.Id, StringComparer.Ordinal);
+        return await ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<ProductRow>(new CommandDefinition(
+                $"SELECT {ProductColumns} FROM products WHERE id IN (SELECT value FROM json_each(@ids))",
+                new { ids = IdList(productIds) }, cancellationToken: ct));
+            return rows.Select(ToProduct).ToDictionary(p => p.Id, StringComparer.Ordinal);
+        }, ct);
     }
 
     public async Task<long> CountProductsAsync(CancellationToken ct)
     {
-        await using var connection = await OpenReaderAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM products", cancellationToken: ct));
+        return await ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM products", cancellationToken: ct)), ct);
     }
 
     public async IAsyncEnumerable<Product> ScanProductsAsync([EnumeratorCancellation] CancellationToken ct)
@@ -69,13 +70,9 @@ public sealed partial class SqliteStore
         string? after = null;
         while (true)
         {
-            List<ProductRow> page;
-            await using (var connection = await OpenReaderAsync(ct))
-            {
-                page = (await connection.QueryAsync<ProductRow>(new CommandDefinition(
-                    $"SELECT {ProductColumns} FROM products WHERE @after IS NULL OR id > @after ORDER BY id LIMIT @limit",
-                    new { after, limit = ScanPageSize }, cancellationToken: ct))).AsList();
-            }
+            var page = await ReadAsync(async connection => (await connection.QueryAsync<ProductRow>(new CommandDefinition(
+                $"SELECT {ProductColumns} FROM products WHERE @after IS NULL OR id > @after ORDER BY id LIMIT @limit",
+                new { after, limit = ScanPageSize }, cancellationToken: ct))).AsList(), ct);
             foreach (var row in page) yield return ToProduct(row);
             if (page.Count < ScanPageSize) yield break;
             after = page[^1].Id;

@@ -11,16 +11,18 @@ public sealed partial class SqliteStore
         IndexSpec spec, IReadOnlyCollection<string> textHashes, CancellationToken ct)
     {
         if (textHashes.Count == 0) return new Dictionary<string, float[]>();
-        await using var connection = await OpenReaderAsync(ct);
-        var rows = await connection.QueryAsync<EmbeddingRow>(new CommandDefinition(
-            """
-            SELECT text_hash AS TextHash, vector AS Vector
-            FROM embedding_cache
-            WHERE model_id = @model AND dimension = @dimension AND text_hash IN (SELECT value FROM json_each(@hashes))
-            """,
-            new { model = spec.ModelId, dimension = spec.Dimension, hashes = IdList(textHashes) },
-            cancellationToken: ct));
-        return rows.ToDictionary(row => row.TextHash, row => FromLittleEndian(row.Vector), StringComparer.Ordinal);
+        return await ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<EmbeddingRow>(new CommandDefinition(
+                """
+                SELECT text_hash AS TextHash, vector AS Vector
+                FROM embedding_cache
+                WHERE model_id = @model AND dimension = @dimension AND text_hash IN (SELECT value FROM json_each(@hashes))
+                """,
+                new { model = spec.ModelId, dimension = spec.Dimension, hashes = IdList(textHashes) },
+                cancellationToken: ct));
+            return rows.ToDictionary(row => row.TextHash, row => FromLittleEndian(row.Vector), StringComparer.Ordinal);
+        }, ct);
     }
 
     public Task PutEmbeddingsAsync(IndexSpec spec, IReadOnlyList<KeyValuePair<string, float[]>> vectorsByTextHash, CancellationToken ct)

@@ -15,80 +15,88 @@ public sealed partial class SqliteStore
 
     public async Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenReaderAsync(ct);
-        var rows = await connection.QueryAsync<InteractionRow>(new CommandDefinition(
-            """
-            SELECT product_id AS ProductId, type AS Type, max(occurred_at) AS LastAt, count(*) AS Count
-            FROM events
-            WHERE user_id = @userId
-            GROUP BY product_id, type
-            ORDER BY LastAt DESC, ProductId, Type
-            LIMIT @limit
-            """,
-            new { userId, limit }, cancellationToken: ct));
-        return rows
-            .Select(row => new Interaction(
-                row.ProductId, (EventType)row.Type, DateTimeOffset.FromUnixTimeMilliseconds(row.LastAt), row.Count))
-            .ToList();
+        return await ReadAsync(async connection =>
+        {
+            var rows = await connection.QueryAsync<InteractionRow>(new CommandDefinition(
+                """
+                SELECT product_id AS ProductId, type AS Type, max(occurred_at) AS LastAt, count(*) AS Count
+                FROM events
+                WHERE user_id = @userId
+                GROUP BY product_id, type
+                ORDER BY LastAt DESC, ProductId, Type
+                LIMIT @limit
+                """,
+                new { userId, limit }, cancellationToken: ct));
+            return rows
+                .Select(row => new Interaction(
+                    row.ProductId, (EventType)row.Type, DateTimeOffset.FromUnixTimeMilliseconds(row.LastAt), row.Count))
+                .ToList();
+        }, ct);
     }
 
     public async Task<IReadOnlySet<string>> GetPurchasedProductIdsAsync(string userId, CancellationToken ct)
     {
-        await using var connection = await OpenReaderAsync(ct);
-        var ids = await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT DISTINCT product_id FROM events WHERE user_id = @userId AND type = @purchase",
-            new { userId, purchase = (int)EventType.Purchase }, cancellationToken: ct));
-        return ids.ToHashSet(StringComparer.Ordinal);
+        return await ReadAsync(async connection =>
+        {
+            var ids = await connection.QueryAsync<string>(new CommandDefinition(
+                "SELECT DISTINCT product_id FROM events WHERE user_id = @userId AND type = @purchase",
+                new { userId, purchase = (int)EventType.Purchase }, cancellationToken: ct));
+            return ids.ToHashSet(StringComparer.Ordinal);
+        }, ct);
     }
 
     public async Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(
         IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct)
     {
-        await using var connection = await OpenReaderAsync(ct);
-        var result = new List<CoPurchase>();
-        // One indexed top-N query per source: a popular product has thousands of neighbours, so ranking them all
-        // in one windowed query would read far more than the limit.
-        foreach (var source in productIds.Distinct(StringComparer.Ordinal))
+        return await ReadAsync(async connection =>
         {
-            var rows = await connection.QueryAsync<CoPurchaseRow>(new CommandDefinition(
-                """
-                SELECT c.neighbour_id AS NeighbourId, c.count AS Count,
-                       source.baskets AS SourceBaskets, neighbour.baskets AS NeighbourBaskets
-                FROM co_purchases c
-                JOIN product_stats source ON source.product_id = c.product_id
-                JOIN product_stats neighbour ON neighbour.product_id = c.neighbour_id
-                WHERE c.product_id = @source
-                ORDER BY c.count DESC, c.neighbour_id
-                LIMIT @limitPerProduct
-                """,
-                new { source, limitPerProduct }, cancellationToken: ct));
-            result.AddRange(rows.Select(row =>
-                new CoPurchase(source, row.NeighbourId, row.Count, row.SourceBaskets, row.NeighbourBaskets)));
-        }
-        return result;
+            var result = new List<CoPurchase>();
+            // One indexed top-N query per source: a popular product has thousands of neighbours, so ranking them all
+            // in one windowed query would read far more than the limit.
+            foreach (var source in productIds.Distinct(StringComparer.Ordinal))
+            {
+                var rows = await connection.QueryAsync<CoPurchaseRow>(new CommandDefinition(
+                    """
+                    SELECT c.neighbour_id AS NeighbourId, c.count AS Count,
+                           source.baskets AS SourceBaskets, neighbour.baskets AS NeighbourBaskets
+                    FROM co_purchases c
+                    JOIN product_stats source ON source.product_id = c.product_id
+                    JOIN product_stats neighbour ON neighbour.product_id = c.neighbour_id
+                    WHERE c.product_id = @source
+                    ORDER BY c.count DESC, c.neighbour_id
+                    LIMIT @limitPerProduct
+                    """,
+                    new { source, limitPerProduct }, cancellationToken: ct));
+                result.AddRange(rows.Select(row =>
+                    new CoPurchase(source, row.NeighbourId, row.Count, row.SourceBaskets, row.NeighbourBaskets)));
+            }
+            return result;
+        }, ct);
     }
 
     public async Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct)
     {
-        await using var connection = await OpenReaderAsync(ct);
-        var sql = category is null
-            ? """
-              SELECT s.product_id AS ProductId, coalesce(p.category, '') AS Category, s.popularity_key AS LogScore
-              FROM product_stats s
-              LEFT JOIN products p ON p.id = s.product_id
-              ORDER BY s.popularity_key DESC, s.product_id
-              LIMIT @limit
-              """
-            : """
-              SELECT s.product_id AS ProductId, p.category AS Category, s.popularity_key AS LogScore
-              FROM product_stats s
-              JOIN products p ON p.id = s.product_id
-              WHERE p.category = @category
-              ORDER BY s.popularity_key DESC, s.product_id
-              LIMIT @limit
-              """;
-        var rows = await connection.QueryAsync<TrendingRow>(new CommandDefinition(sql, new { category, limit }, cancellationToken: ct));
-        return rows.Select(row => new TrendingProduct(row.ProductId, row.Category, row.LogScore)).ToList();
+        return await ReadAsync(async connection =>
+        {
+            var sql = category is null
+                ? """
+                  SELECT s.product_id AS ProductId, coalesce(p.category, '') AS Category, s.popularity_key AS LogScore
+                  FROM product_stats s
+                  LEFT JOIN products p ON p.id = s.product_id
+                  ORDER BY s.popularity_key DESC, s.product_id
+                  LIMIT @limit
+                  """
+                : """
+                  SELECT s.product_id AS ProductId, p.category AS Category, s.popularity_key AS LogScore
+                  FROM product_stats s
+                  JOIN products p ON p.id = s.product_id
+                  WHERE p.category = @category
+                  ORDER BY s.popularity_key DESC, s.product_id
+                  LIMIT @limit
+                  """;
+            var rows = await connection.QueryAsync<TrendingRow>(new CommandDefinition(sql, new { category, limit }, cancellationToken: ct));
+            return rows.Select(row => new TrendingProduct(row.ProductId, row.Category, row.LogScore)).ToList();
+        }, ct);
     }
 
     // Row classes have settable properties rather than constructors: on an empty result SQLite cannot tell Dapper

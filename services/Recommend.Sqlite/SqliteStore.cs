@@ -1,16 +1,19 @@
 using Microsoft.Data.Sqlite;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Errors;
 using Recommend.Core.History;
 
 namespace Recommend.Sqlite;
 
 /// <summary>
-/// The embedded default store: catalog, purchase history and embedding cache in one SQLite file.
+/// The embedded default store: catalog, purchase history, embedding cache, content hashes and re-index jobs in one
+/// SQLite file. Ready as soon as it is open (<see cref="Open"/> migrates the schema); faults SQLite reports for the
+/// file itself (busy past the timeout, I/O errors, a full disk) surface as <see cref="DependencyUnavailableException"/>.
 /// All writes go through one connection, serialised in-process by a gate and across processes by
 /// <c>BEGIN IMMEDIATE</c>; reads use pooled connections of their own and, thanks to WAL, never wait for a writer.
 /// </summary>
-public sealed partial class SqliteStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IDisposable, IAsyncDisposable
+public sealed partial class SqliteStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IStoreReadiness, IDisposable, IAsyncDisposable
 {
     private static readonly TimeSpan BusyTimeout = TimeSpan.FromSeconds(30);
 
@@ -71,19 +74,25 @@ public sealed partial class SqliteStore : ICatalogStore, IHistoryStore, IEmbeddi
         }
     }
 
-    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken ct)
+    public string Name => "sqlite";
+
+    public bool IsReady => !_disposed;
+
+    public Task WhenReadyAsync(CancellationToken ct) => Task.CompletedTask;
+
+    /// <summary>Runs <paramref name="query"/> on a pooled reader connection of its own.</summary>
+    private async Task<T> ReadAsync<T>(Func<SqliteConnection, Task<T>> query, CancellationToken ct)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        var connection = new SqliteConnection(_connectionString);
         try
         {
+            if (_disposed) throw Closed();
+            await using var connection = new SqliteConnection(_connectionString);
             await connection.OpenAsync(ct);
-            return connection;
+            return await query(connection);
         }
-        catch
+        catch (SqliteException e) when (IsFileFault(e))
         {
-            await connection.DisposeAsync();
-            throw;
+            throw Unavailable(e);
         }
     }
 
@@ -93,16 +102,35 @@ public sealed partial class SqliteStore : ICatalogStore, IHistoryStore, IEmbeddi
         await _writeGate.WaitAsync(ct);
         try
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed) throw Closed();
             using var transaction = _writer.BeginTransaction(deferred: false);
             var result = work(transaction);
             transaction.Commit();
             return result;
         }
+        catch (SqliteException e) when (IsFileFault(e))
+        {
+            throw Unavailable(e);
+        }
         finally
         {
             _writeGate.Release();
         }
+    }
+
+    /// <summary>Faults of the database file or its lock, worth a retry later — not a constraint or a bad statement.</summary>
+    private static bool IsFileFault(SqliteException e) => e.SqliteErrorCode is
+        SqliteErrorCodes.Busy or SqliteErrorCodes.Locked or SqliteErrorCodes.NoMemory or SqliteErrorCodes.IoError
+        or SqliteErrorCodes.Full or SqliteErrorCodes.CantOpen or SqliteErrorCodes.Protocol;
+
+    private static DependencyUnavailableException Unavailable(SqliteException e) =>
+        new("store", "the store is unavailable; retry later", e);
+
+    private static DependencyUnavailableException Closed() => new("store", "the store is closed (shutting down)");
+
+    private static class SqliteErrorCodes
+    {
+        public const int Busy = 5, Locked = 6, NoMemory = 7, IoError = 10, Full = 13, CantOpen = 14, Protocol = 15;
     }
 
     public void Dispose()

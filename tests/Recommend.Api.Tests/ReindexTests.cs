@@ -1,8 +1,12 @@
 using Grpc.Core;
 using Recommend.Contracts.V1;
-using StoredJob = Recommend.Core.Reindexing.ReindexJob;
 using Recommend.Core.Vectors;
+using Recommend.Indexing.Jobs;
 using Recommend.Sqlite;
+using ReindexMode = Recommend.Contracts.V1.ReindexMode;
+using ReindexState = Recommend.Contracts.V1.ReindexState;
+using StoredMode = Recommend.Indexing.Jobs.ReindexMode;
+using StoredState = Recommend.Indexing.Jobs.ReindexState;
 
 namespace Recommend.Api.Tests;
 
@@ -133,10 +137,10 @@ public sealed class ReindexTests : IAsyncLifetime
 
         await using (var replica = SqliteStore.Open(Path.Combine(host.DataDirectory, "recommend.db")))
         {
-            await replica.CreateJobAsync(new StoredJob
+            await replica.CreateJobAsync(new ReindexJob
             {
-                Id = "rj-other-replica", Mode = Core.Reindexing.ReindexMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
-                CreatedAt = DateTimeOffset.UtcNow, Owner = "other-replica", LeaseExpiresAt = DateTimeOffset.UtcNow.AddHours(1),
+                Id = "rj-other-replica", Mode = StoredMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
+                CreatedAt = DateTimeOffset.UtcNow, Run = new RunState { Owner = "other-replica", LeaseExpiresAt = DateTimeOffset.UtcNow.AddHours(1) },
             }, CancellationToken.None);
         }
 
@@ -154,11 +158,15 @@ public sealed class ReindexTests : IAsyncLifetime
         await host.StopAsync();
         await using (var store = SqliteStore.Open(Path.Combine(host.DataDirectory, "recommend.db")))
         {
-            await store.CreateJobAsync(new StoredJob
+            await store.CreateJobAsync(new ReindexJob
             {
-                Id = "rj-crashed", Mode = Core.Reindexing.ReindexMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
-                State = Core.Reindexing.ReindexState.Running, CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-5), StartedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
-                Owner = "crashed-process", LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+                Id = "rj-crashed", Mode = StoredMode.Full, Source = "store", Spec = new IndexSpec("hashing-ngrams-v1", 256),
+                CreatedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+                Run = new RunState
+                {
+                    State = StoredState.Running, StartedAt = DateTimeOffset.UtcNow.AddMinutes(-5),
+                    Owner = "crashed-process", LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(-1),
+                },
             }, CancellationToken.None);
         }
 

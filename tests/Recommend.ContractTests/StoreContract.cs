@@ -14,7 +14,7 @@ namespace Recommend.ContractTests;
 /// (e.g. Postgres <c>COLLATE "C"</c>), or paging and tie-breaks differ between stores.
 /// </summary>
 public abstract class StoreContract<TStore>
-    where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IAsyncDisposable
+    where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IContentHashLedger, IAsyncDisposable
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -499,5 +499,21 @@ public abstract class StoreContract<TStore>
         Assert.Equal(
             [new CoPurchase("c", "a", 1, 1, 1), new CoPurchase("c", "b", 1, 1, 1)],
             await reopened.GetCoPurchasesAsync(["c"], 10, None));
+    }
+
+    [Fact]
+    public async Task Content_hashes_are_kept_per_version_and_deleted_by_product_or_whole_version()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.PutContentHashesAsync("v1", [new("a", "1"), new("b", "1"), new("c", "1")], None);
+        await store.PutContentHashesAsync("v2", [new("a", "2")], None);
+
+        await store.DeleteContentHashesAsync("v1", ["b", "missing"], None);
+        Assert.Equal(2, await store.CountContentHashesAsync("v1", None));
+        Assert.Equal(new Dictionary<string, string> { ["a"] = "1", ["c"] = "1" }, await store.GetContentHashesAsync("v1", ["a", "b", "c"], None));
+        await store.DropContentHashesAsync("v1", None);
+
+        Assert.Equal(0, await store.CountContentHashesAsync("v1", None));
+        Assert.Equal(1, await store.CountContentHashesAsync("v2", None));
     }
 }

@@ -1,3 +1,4 @@
+using Recommend.Core.Errors;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
 using static Recommend.Ranking.Tests.RankingWorld;

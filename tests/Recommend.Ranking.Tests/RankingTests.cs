@@ -1,4 +1,5 @@
 using Recommend.Core.Catalog;
+using Recommend.Core.Errors;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
 using static Recommend.Ranking.Tests.RankingWorld;

@@ -5,6 +5,7 @@ using Recommend.Core.History;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
+using Recommend.Indexing;
 using Recommend.Sqlite;
 
 namespace Recommend.Ranking.Tests;
@@ -22,7 +23,7 @@ internal sealed class RankingWorld : IAsyncDisposable
         Index = wrapIndex?.Invoke(EmbeddedIndex) ?? EmbeddedIndex;
         Embedder = new HashingEmbedder();
         var embedders = IEmbedderProvider.Create(Embedder);
-        Catalog = new CatalogService(Store, Index, embedders, Store, Store);
+        Catalog = new CatalogService(Store, Index, embedders, Store, Store, new ActiveIndexBuild(Store));
         Engine = new RecommendationEngine(Store, Store, Index, embedders, NullLogger<RecommendationEngine>.Instance);
     }
 

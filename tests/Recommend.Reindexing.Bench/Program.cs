@@ -1,11 +1,15 @@
 using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
-using Recommend.Core.Reindexing;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
 using Recommend.Embeddings.Qwen;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
 using Recommend.Sqlite;
 using Recommend.Testing.Qwen;
 
@@ -45,14 +49,21 @@ foreach (var modelName in models)
         var rawRate = products / raw.Elapsed.TotalSeconds;
         model.Inferences = 0;
 
-        var service = new ReindexService(store, store, index, new Provider(model), store,
-            options, TimeProvider.System, NullLoggerFactory.Instance);
+        // The engine as the host builds it: its own DI registration over the store, index and embedder.
+        var services = new ServiceCollection()
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(typeof(ILogger<>), typeof(NullLogger<>))
+            .AddSingleton<ICatalogStore>(store).AddSingleton<IEmbeddingCache>(store).AddSingleton<IContentHashLedger>(store)
+            .AddSingleton<IReindexJobStore>(store).AddSingleton<IVectorIndex>(index).AddSingleton<IEmbedderProvider>(new Provider(model))
+            .AddReindexing(options);
+        await using var engine = services.BuildServiceProvider();
+        var service = engine.GetRequiredService<ReindexService>();
         async Task<ReindexJob> RunAsync(ReindexMode mode)
         {
             var job = await service.StartAsync(new ReindexRequest(mode, "store"), CancellationToken.None);
             await service.WhenFinishedAsync(job.Id);
             var done = (await service.GetProgressAsync(job.Id, CancellationToken.None)).Job;
-            if (done.State != ReindexState.Succeeded) throw new InvalidOperationException($"{mode} run ended {done.State}: {done.Error}");
+            if (done.State != ReindexState.Succeeded) throw new InvalidOperationException($"{mode} run ended {done.State}: {done.Run.Error}");
             return done;
         }
 

@@ -1,14 +1,23 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Recommend.Core.Catalog;
+using Recommend.Core.Embeddings;
 using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
+using Recommend.Indexing.Pipeline;
+using Recommend.Indexing.Sharding;
 using Recommend.Sqlite;
 
 namespace Recommend.Reindexing.Tests;
 
-/// <summary>A SQLite store, a vector index and the services over them, in a temporary directory of their own.</summary>
+/// <summary>
+/// A SQLite store, a vector index and the services over them, in a temporary directory of their own. The re-indexing
+/// engine is built by its own DI registration (<c>AddReindexing</c>), as the host and the CLI worker build it.
+/// </summary>
 internal sealed class ReindexWorld : IAsyncDisposable
 {
     public static readonly ReindexOptions FastOptions = new()
@@ -20,6 +29,7 @@ internal sealed class ReindexWorld : IAsyncDisposable
     };
 
     private readonly Func<ValueTask> _disposeIndex;
+    private readonly List<ServiceProvider> _engines = [];
 
     private ReindexWorld(string directory, IVectorIndex index, Func<ValueTask> disposeIndex, ReindexOptions options)
     {
@@ -28,7 +38,7 @@ internal sealed class ReindexWorld : IAsyncDisposable
         Index = index;
         _disposeIndex = disposeIndex;
         Options = options;
-        Catalog = new CatalogService(Store, Index, Embedders, Store, Store);
+        Catalog = new CatalogService(Store, Index, Embedders, Store, Store, new ActiveIndexBuild(Store));
         Engine = new RecommendationEngine(Store, Store, Index, Embedders, NullLogger<RecommendationEngine>.Instance);
         Reindex = NewService(options);
     }
@@ -46,14 +56,33 @@ internal sealed class ReindexWorld : IAsyncDisposable
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("reindex-").FullName;
         var (index, dispose) = openIndex(directory);
-        return new ReindexWorld(directory, index, dispose, options ?? FastOptions);
+        // File sources are admitted from the world's own directory, as a server admits them from its source directory.
+        return new ReindexWorld(directory, index, dispose, (options ?? FastOptions) with { SourceDirectory = directory });
     }
 
-    public ReindexService NewService(ReindexOptions options) =>
-        new(Store, Store, Index, Embedders, Store, options, TimeProvider.System, NullLoggerFactory.Instance);
+    public ReindexService NewService(ReindexOptions options) => EngineFor(options).GetRequiredService<ReindexService>();
 
-    public Reindexer NewReindexer(ReindexOptions options) =>
-        new(Store, Store, Index, Embedders, Store, options, TimeProvider.System, NullLogger<Reindexer>.Instance);
+    public Reindexer NewReindexer(ReindexOptions options) => EngineFor(options).GetRequiredService<Reindexer>();
+
+    public ShardedReindexWorker NewWorker(ReindexOptions options) => EngineFor(options).GetRequiredService<ShardedReindexWorker>();
+
+    /// <summary>One process's re-indexing engine (its own owner name, options) over this world's store and index.</summary>
+    private ServiceProvider EngineFor(ReindexOptions options)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddSingleton<ICatalogStore>(Store);
+        services.AddSingleton<IEmbeddingCache>(Store);
+        services.AddSingleton<IContentHashLedger>(Store);
+        services.AddSingleton<IReindexJobStore>(Store);
+        services.AddSingleton(Index);
+        services.AddSingleton<IEmbedderProvider>(Embedders);
+        services.AddReindexing(options);
+        var engine = services.BuildServiceProvider();
+        lock (_engines) _engines.Add(engine);
+        return engine;
+    }
 
     public static Product Product(int i, string? title = null, double? price = null) =>
         new($"p{i:D4}", title ?? $"{Colours[i % Colours.Length]} {Things[i % Things.Length]} number {i}", $"item {i}",
@@ -97,7 +126,7 @@ internal sealed class ReindexWorld : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Reindex.DisposeAsync();
+        foreach (var engine in _engines) await engine.DisposeAsync();
         await Store.DisposeAsync();
         await _disposeIndex();
         System.IO.Directory.Delete(Directory, recursive: true);

@@ -1,8 +1,9 @@
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
 using static Recommend.Reindexing.Tests.ReindexWorld;
 
 namespace Recommend.Reindexing.Tests;
@@ -44,7 +45,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         var done = await World.RunAsync(Full());
 
         Assert.Equal(ReindexState.Succeeded, done.Job.State);
-        Assert.Equal((40, 40, 0, 40), (done.Job.Total, done.Job.Processed, done.Job.Embedded, done.Job.Cached));
+        Assert.Equal((40, 40, 0, 40), (done.Job.Total, done.Job.Run.Counters.Processed, done.Job.Run.Counters.Embedded, done.Job.Run.Counters.Cached));
         var live = await World.Index.GetLiveVersionAsync(None);
         Assert.Equal(done.Job.TargetVersion, live?.Name);
         Assert.NotEqual(before.Name, live?.Name);
@@ -64,7 +65,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         var incremental = await World.RunAsync(Incremental());
 
         Assert.Equal(ReindexState.Succeeded, incremental.Job.State);
-        Assert.Equal((30, 0, 0, 0), (incremental.Job.Processed, incremental.Job.Embedded, incremental.Job.Cached, incremental.Job.Deleted));
+        Assert.Equal((30, 0, 0, 0), (incremental.Job.Run.Counters.Processed, incremental.Job.Run.Counters.Embedded, incremental.Job.Run.Counters.Cached, incremental.Job.Run.Counters.Deleted));
         Assert.Equal(0, World.Embedders.Inferences);
     }
 
@@ -81,7 +82,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         Assert.Equal(ReindexState.Succeeded, done.Job.State);
         Assert.Equal(1, World.Embedders.Inferences);
         Assert.Equal(1, World.Embedders.InferencesOf(changed.EmbeddingText));
-        Assert.Equal((1, 0), (done.Job.Embedded, done.Job.Cached));
+        Assert.Equal((1, 0), (done.Job.Run.Counters.Embedded, done.Job.Run.Counters.Cached));
         var found = await World.Engine.SearchAsync("orange watering can", new RequestOptions(3, ProductFilter.None, null, false, null), RankingProfile.Default, None);
         Assert.Equal(changed.Id, found.Items[0].Product.Id);
     }
@@ -95,7 +96,7 @@ public abstract class ReindexingTests : IAsyncLifetime
 
         var done = await World.RunAsync(Incremental());
 
-        Assert.Equal((0, 1), (done.Job.Embedded, done.Job.Cached));
+        Assert.Equal((0, 1), (done.Job.Run.Counters.Embedded, done.Job.Run.Counters.Cached));
         var cheap = await World.Index.SearchAsync(new VectorQuery((await World.Index.GetVectorsAsync(["p0003"], None))["p0003"], 5,
             ProductFilter.None with { MaxPrice = 100 }), None);
         Assert.DoesNotContain(cheap, h => h.ProductId == "p0003");
@@ -110,7 +111,7 @@ public abstract class ReindexingTests : IAsyncLifetime
 
         var done = await World.RunAsync(Incremental());
 
-        Assert.Equal(2, done.Job.Deleted);
+        Assert.Equal(2, done.Job.Run.Counters.Deleted);
         Assert.Equal(23, await World.LiveCountAsync());
         Assert.Empty(await World.Index.GetVectorsAsync(["p0004", "p0010"], None));
     }
@@ -127,7 +128,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         var kept = products.Where(p => p.Id != "p0005").Select(JsonLine).ToArray();
         var done = await World.RunAsync(Incremental(World.WriteFile("catalog-2.jsonl", kept)));
 
-        Assert.Equal((ReindexState.Succeeded, 1L, 0L), (done.Job.State, done.Job.Deleted, done.Job.Embedded));
+        Assert.Equal((ReindexState.Succeeded, 1L, 0L), (done.Job.State, done.Job.Run.Counters.Deleted, done.Job.Run.Counters.Embedded));
         Assert.Empty(await World.Store.GetProductsAsync(["p0005"], None));
         Assert.Equal(11, await World.LiveCountAsync());
     }
@@ -141,7 +142,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         {
             if (call < 4) return;
             // The process dies while the fourth batch is being embedded, once at least one batch is checkpointed.
-            while ((await World.Store.GetJobAsync("job-killed", None))?.Checkpoint is null) await Task.Delay(5);
+            while ((await World.Store.GetJobAsync("job-killed", None))?.Run.Checkpoint is null) await Task.Delay(5);
             crash.Cancel();
             throw new OperationCanceledException(crash.Token);
         };
@@ -149,7 +150,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         var job = new ReindexJob
         {
             Id = "job-killed", Mode = ReindexMode.Full, Source = "store", Spec = World.Embedders.Default.Info.Spec,
-            CreatedAt = DateTimeOffset.UtcNow, Owner = first.Owner, LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(1),
+            CreatedAt = DateTimeOffset.UtcNow, Run = new RunState { Owner = first.Owner, LeaseExpiresAt = DateTimeOffset.UtcNow.AddMinutes(1) },
         };
         await World.Store.CreateJobAsync(job, None);
 
@@ -157,13 +158,13 @@ public abstract class ReindexingTests : IAsyncLifetime
 
         var interrupted = (await World.Store.GetJobAsync(job.Id, None))!;
         Assert.Equal(ReindexState.Running, interrupted.State);
-        Assert.InRange(long.Parse(interrupted.Checkpoint!.TrimStart('p')), 1, 47);
+        Assert.InRange(long.Parse(interrupted.Run.Checkpoint!.TrimStart('p')), 1, 47);
         Assert.Null(await World.Index.GetLiveVersionAsync(None));
 
         World.Embedders.BeforeInference = (_, _) => Task.CompletedTask;
         var second = World.Options with { Owner = "second-process" };
-        var claimed = await World.Store.TryClaimActiveJobAsync(second.Owner, DateTimeOffset.UtcNow.AddMinutes(2), DateTimeOffset.UtcNow.AddMinutes(3), None);
-        var finished = await World.NewReindexer(second).RunAsync(claimed!, None);
+        var claimed = await World.Store.TryClaimAsync(interrupted.Unit, second.Owner, DateTimeOffset.UtcNow.AddMinutes(2), DateTimeOffset.UtcNow.AddMinutes(3), None);
+        var finished = await World.NewReindexer(second).RunAsync(interrupted with { Run = claimed! }, None);
 
         Assert.Equal(ReindexState.Succeeded, finished.State);
         Assert.Equal(100, World.Embedders.Inferences);
@@ -206,7 +207,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
         var cancelled = await World.Reindex.CancelAsync(job.Id, None);
 
-        Assert.Equal((ReindexState.Cancelled, "cancelled"), (cancelled.Job.State, cancelled.Job.Error));
+        Assert.Equal((ReindexState.Cancelled, "cancelled"), (cancelled.Job.State, cancelled.Job.Run.Error));
         Assert.Equal(before.Name, (await World.Index.GetLiveVersionAsync(None))?.Name);
         Assert.Equal([before.Name], (await World.Index.ListVersionsAsync(None)).Select(v => v.Name));
         Assert.Equal(0, await World.Store.CountContentHashesAsync(cancelled.Job.TargetVersion!, None));
@@ -295,7 +296,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         Assert.Equal([2L, 3L, 4L, 5L], done.Errors.Select(e => e.Line));
         Assert.Equal(["missing product_id", "empty title", "bad price \"cheap\""], done.Errors.Take(3).Select(e => e.Message));
         Assert.StartsWith("malformed JSON", done.Errors[3].Message);
-        Assert.Equal(4, done.Job.BadRows);
+        Assert.Equal(4, done.Job.Run.Counters.BadRows);
     }
 
     [Fact]
@@ -312,7 +313,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         var done = await World.RunAsync(Full(source, maxBadRows: 2));
 
         Assert.Equal(ReindexState.Failed, done.Job.State);
-        Assert.Contains("exceed max_bad_rows 2", done.Job.Error);
+        Assert.Contains("exceed max_bad_rows 2", done.Job.Run.Error);
         Assert.Equal([3L, 4L, 5L], done.Errors.Select(e => e.Line));
         Assert.Equal(before.Name, (await World.Index.GetLiveVersionAsync(None))?.Name);
         Assert.Equal([before.Name], (await World.Index.ListVersionsAsync(None)).Select(v => v.Name));

@@ -1,7 +1,8 @@
-using Microsoft.Extensions.Logging.Abstractions;
-using Recommend.Core.Reindexing;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
+using Recommend.Indexing.Sharding;
 using Recommend.Qdrant;
 using static Recommend.Reindexing.Tests.ReindexWorld;
 
@@ -31,8 +32,7 @@ public abstract class ShardedReindexingTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _world.DisposeAsync();
 
-    private ShardedReindexWorker Worker(string owner) =>
-        new(_world.Store, _world.Store, _world.Index, _world.Embedders, _world.Store, WorkerOptions with { Owner = owner }, TimeProvider.System, NullLoggerFactory.Instance);
+    private ShardedReindexWorker Worker(string owner) => _world.NewWorker(WorkerOptions with { Owner = owner });
 
     /// <summary>A new dimension, so the embedding cache has nothing and every product must reach the model.</summary>
     private static ShardAssignment Shard(int index, int count) => new(Full(dimension: 64), index, count, JobId: "rj-sharded");
@@ -50,7 +50,7 @@ public abstract class ShardedReindexingTests : IAsyncLifetime
 
         var job = Assert.Single(outcomes.DistinctBy(o => (o.Id, o.State, o.TargetVersion)));
         Assert.Equal(ReindexState.Succeeded, job.State);
-        Assert.Equal((Catalog, Catalog, Catalog), (job.Total, job.Processed, job.Embedded));
+        Assert.Equal((Catalog, Catalog, Catalog), (job.Total, job.Run.Counters.Processed, job.Run.Counters.Embedded));
         var versions = await _world.Index.ListVersionsAsync(None);
         Assert.Equal([job.TargetVersion, _before.Name], versions.OrderByDescending(v => v.IsLive).Select(v => v.Name));
         Assert.True(versions.Single(v => v.Name == job.TargetVersion).IsLive);
@@ -59,8 +59,8 @@ public abstract class ShardedReindexingTests : IAsyncLifetime
         Assert.Equal(Catalog, _world.Embedders.Inferences);
         Assert.Equal(1, _world.Embedders.MostInferencesOfOneText);
         var shards = await _world.Store.GetShardsAsync(job.Id, None);
-        Assert.All(shards, s => Assert.True(s is { State: ReindexState.Succeeded, Processed: > 0 }));
-        Assert.Equal([.. Enumerable.Range(0, 3).Select(i => (long)Products(Catalog).Count(p => ShardKey.Of(p.Id, 3) == i))], shards.Select(s => s.Processed));
+        Assert.All(shards, s => Assert.True(s.Run is { State: ReindexState.Succeeded, Counters.Processed: > 0 }));
+        Assert.Equal([.. Enumerable.Range(0, 3).Select(i => (long)Products(Catalog).Count(p => ShardKey.Of(p.Id, 3) == i))], shards.Select(s => s.Run.Counters.Processed));
     }
 
     [Fact]
@@ -71,21 +71,21 @@ public abstract class ShardedReindexingTests : IAsyncLifetime
         using var kill = new CancellationTokenSource();
         var doomed = Task.Run(() => RunWorkerAsync(Worker("worker-0"), Shard(0, 2), kill.Token));
         var other = Task.Run(() => RunWorkerAsync(Worker("worker-1"), Shard(1, 2)));
-        while ((await _world.Store.GetShardsAsync("rj-sharded", None)) is not [{ Checkpoint: not null }, ..]) await Task.Delay(5);
+        while ((await _world.Store.GetShardsAsync("rj-sharded", None)) is not [{ Run.Checkpoint: not null }, ..]) await Task.Delay(5);
         await kill.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => doomed);
         var killedAt = (await _world.Store.GetShardsAsync("rj-sharded", None))[0];
-        Assert.Equal(ReindexState.Running, killedAt.State);
+        Assert.Equal(ReindexState.Running, killedAt.Run.State);
 
         var restarted = await RunWorkerAsync(Worker("worker-0-restarted"), Shard(0, 2));
 
         Assert.Equal(ReindexState.Succeeded, restarted.State);
         Assert.Equal((restarted.Id, ReindexState.Succeeded), ((await other).Id, (await other).State));
         var shard = (await _world.Store.GetShardsAsync("rj-sharded", None))[0];
-        Assert.Equal("worker-0-restarted", shard.Owner);
+        Assert.Equal("worker-0-restarted", shard.Run.Owner);
         // Rows up to the kill's checkpoint were not read again: the shard counts each of its products once.
-        Assert.Equal(Products(Catalog).Count(p => ShardKey.Of(p.Id, 2) == 0), shard.Processed);
-        Assert.Equal(Catalog, restarted.Processed);
+        Assert.Equal(Products(Catalog).Count(p => ShardKey.Of(p.Id, 2) == 0), shard.Run.Counters.Processed);
+        Assert.Equal(Catalog, restarted.Run.Counters.Processed);
         Assert.Equal(Catalog, await _world.LiveCountAsync());
         Assert.Equal(1, _world.Embedders.MostInferencesOfOneText);
     }
@@ -98,7 +98,7 @@ public abstract class ShardedReindexingTests : IAsyncLifetime
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => Task.Run(() => RunWorkerAsync(Worker($"worker-{i}"), Shard(i, 3)))));
 
         Assert.All(outcomes, o => Assert.Equal(ReindexState.Failed, o.State));
-        Assert.Contains("model crashed", outcomes[0].Error);
+        Assert.Contains("model crashed", outcomes[0].Run.Error);
         Assert.Equal(_before.Name, (await _world.Index.GetLiveVersionAsync(None))?.Name);
         Assert.Equal([_before.Name], (await _world.Index.ListVersionsAsync(None)).Select(v => v.Name));
         Assert.Equal(Catalog, await _world.LiveCountAsync());

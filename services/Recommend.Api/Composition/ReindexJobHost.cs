@@ -1,4 +1,5 @@
-using Recommend.Core.Reindexing;
+using Recommend.Core.Catalog;
+using Recommend.Indexing;
 
 namespace Recommend.Api.Composition;
 
@@ -7,12 +8,12 @@ namespace Recommend.Api.Composition;
 /// runner's lease has expired (this process before a restart, or a replica that died). On shutdown it stops local
 /// runs without marking them, so they resume from their checkpoints.
 /// </summary>
-internal sealed class ReindexJobHost(DeferredStore store, ReindexService reindex, ReindexOptions options, ILogger<ReindexJobHost> logger)
+internal sealed class ReindexJobHost(IStoreReadiness store, ReindexService reindex, ReindexOptions options, ILogger<ReindexJobHost> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await store.WhenConnected.WaitAsync(stoppingToken);
+        await store.WhenReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.LeaseDuration / 2);
         do
         {

@@ -5,15 +5,11 @@ using Recommend.Api.Grpc;
 using Recommend.Api.Seeding;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
-using Recommend.Core.History;
 using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
-using Recommend.Core.Vectors;
-using Recommend.Composition;
 
 namespace Recommend.Api.Composition;
 
-/// <summary>Wires adapters chosen by configuration behind the core's ports. No business logic here.</summary>
+/// <summary>Composes the host: backends from configuration, the core's services, gRPC, health. No business logic here.</summary>
 public static class ServiceComposition
 {
     private const string LivenessTag = "live";
@@ -29,7 +25,8 @@ public static class ServiceComposition
 
         var services = builder.Services;
         services.AddSingleton(options.Ranking);
-        AddReindexing(services);
+        // After the store's own hosted services, so the job host stops (leaving jobs resumable) before the store closes.
+        services.AddHostedService<ReindexJobHost>();
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();
@@ -61,12 +58,5 @@ public static class ServiceComposition
         app.Lifetime.ApplicationStarted.Register(() =>
             app.Logger.LogInformation("Recommend gRPC (h2c) listening on {Addresses}", string.Join(", ", app.Urls)));
         return app;
-    }
-
-    /// <summary>Registered after the store, so the job host stops (leaving jobs resumable) before the store closes.</summary>
-    private static void AddReindexing(IServiceCollection services)
-    {
-        services.AddSingleton<ReindexService>();
-        services.AddHostedService<ReindexJobHost>();
     }
 }

@@ -1,18 +1,19 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Recommend.Api.Seeding;
+using Recommend.Core.Catalog;
 
 namespace Recommend.Api.Composition;
 
 /// <summary>Ready when the store is connected and answers, and the first-start seeding (if any) is done.</summary>
-internal sealed class StoreHealthCheck(DeferredStore store, SampleSeeder seeder) : IHealthCheck
+internal sealed class StoreHealthCheck(IStoreReadiness store, ICatalogStore catalog, SampleSeeder seeder) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (!store.IsConnected) return HealthCheckResult.Unhealthy("store not connected yet");
+        if (!store.IsReady) return HealthCheckResult.Unhealthy("store not connected yet");
         if (!seeder.IsFinished) return HealthCheckResult.Unhealthy("loading the bundled sample");
         try
         {
-            await store.CountProductsAsync(cancellationToken);
+            await catalog.CountProductsAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -1,15 +1,20 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Recommend.Core.Reindexing;
+using Recommend.Indexing;
+using Recommend.Indexing.Jobs;
 using Proto = Recommend.Contracts.V1;
 using static Recommend.Api.Grpc.RequestValidation;
 
 namespace Recommend.Api.Grpc;
 
-/// <summary>recommend.v1.Catalog re-indexing RPCs: validation and translation only; jobs run in <see cref="ReindexService"/>.</summary>
+/// <summary>
+/// recommend.v1.Catalog re-indexing RPCs: message translation and field caps only; the rules (source policy, dimensions,
+/// tolerance) are the engine's, enforced for every caller, and jobs run in <see cref="ReindexService"/>.
+/// </summary>
 internal sealed partial class CatalogGrpcService
 {
     private const int MaxModelIdLength = 256;
+    private const int MaxSourceLength = 4_096;
 
     public override async Task<Proto.StartReindexResponse> StartReindex(Proto.StartReindexRequest request, ServerCallContext context)
     {
@@ -19,29 +24,8 @@ internal sealed partial class CatalogGrpcService
             Proto.ReindexMode.Incremental => ReindexMode.Incremental,
             _ => throw Invalid("mode", "must be REINDEX_MODE_FULL or REINDEX_MODE_INCREMENTAL"),
         };
-        ProductSource source;
-        try
-        {
-            source = ProductSource.Parse(request.Source);
-        }
-        catch (FormatException e)
-        {
-            throw Invalid("source", e.Message);
-        }
-        if (source is ProductSource.File file)
-        {
-            if (reindexOptions.SourceDirectory is not { Length: > 0 } allowed)
-                throw Invalid("source", "file sources are disabled on this server; set Recommend:Reindex:SourceDirectory");
-            var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(allowed)) + Path.DirectorySeparatorChar;
-            if (!Path.GetFullPath(file.Path).StartsWith(root, StringComparison.Ordinal))
-                throw Invalid("source", $"file sources must lie in {root}");
-            if (!File.Exists(file.Path)) throw Invalid("source", $"no file {file.Path} on the server");
-        }
-        var embedders = catalog.Embedders;
-        if (request.Dimension != 0 && (request.Dimension < embedders.MinDimension || request.Dimension > embedders.MaxDimension))
-            throw Invalid("dimension", $"must be 0 (the configured one) or between {embedders.MinDimension} and {embedders.MaxDimension}, got {request.Dimension}");
+        if (request.Source.Length > MaxSourceLength) throw Invalid("source", $"must be at most {MaxSourceLength} characters");
         if (request.ModelId.Length > MaxModelIdLength) throw Invalid("model_id", $"must be at most {MaxModelIdLength} characters");
-        if (request.MaxBadRows < -1) throw Invalid("max_bad_rows", $"must be -1 (unlimited) or more, got {request.MaxBadRows}");
 
         var job = await reindex.StartAsync(
             new ReindexRequest(mode, request.Source, request.Dimension, request.ModelId, request.MaxBadRows), context.CancellationToken);
@@ -72,18 +56,18 @@ internal sealed partial class CatalogGrpcService
         var proto = new Proto.ReindexProgress
         {
             JobId = job.Id,
-            State = (Proto.ReindexState)(int)job.State,
+            State = (Proto.ReindexState)(int)job.Run.State,
             Mode = (Proto.ReindexMode)(int)job.Mode,
             TargetVersion = job.TargetVersion ?? "",
-            Processed = job.Processed,
+            Processed = job.Run.Counters.Processed,
             Total = job.Total,
-            Embedded = job.Embedded,
-            Cached = job.Cached,
-            Deleted = job.Deleted,
-            BadRows = job.BadRows,
+            Embedded = job.Run.Counters.Embedded,
+            Cached = job.Run.Counters.Cached,
+            Deleted = job.Run.Counters.Deleted,
+            BadRows = job.Run.Counters.BadRows,
             RatePerSecond = progress.RatePerSecond,
             EtaSeconds = progress.EtaSeconds,
-            Error = job.Error ?? "",
+            Error = job.Run.Error ?? "",
             ModelId = job.Spec.ModelId,
             Dimension = job.Spec.Dimension,
         };

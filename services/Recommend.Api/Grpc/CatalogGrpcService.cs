@@ -1,8 +1,8 @@
 using Grpc.Core;
-using Recommend.Api.Composition;
 using Recommend.Core.Catalog;
-using Recommend.Core.Reindexing;
+using Recommend.Core.Embeddings;
 using Recommend.Core.Vectors;
+using Recommend.Indexing;
 using Proto = Recommend.Contracts.V1;
 using static Recommend.Api.Grpc.RequestValidation;
 
@@ -10,7 +10,8 @@ namespace Recommend.Api.Grpc;
 
 /// <summary>recommend.v1.Catalog: product writes go through the catalog service (store, embed, index); re-indexing in the other part.</summary>
 internal sealed partial class CatalogGrpcService(
-    CatalogService catalog, DeferredStore store, IVectorIndex index, ReindexService reindex, ReindexOptions reindexOptions) : Proto.Catalog.CatalogBase
+    CatalogService catalog, ICatalogStore products, IStoreReadiness store, IVectorIndex index, IEmbedderProvider embedders, ReindexService reindex)
+    : Proto.Catalog.CatalogBase
 {
     private const int MaxTitleLength = 1_000;
     private const int MaxDescriptionLength = 20_000;
@@ -45,9 +46,9 @@ internal sealed partial class CatalogGrpcService(
         var ct = context.CancellationToken;
         var live = await index.GetLiveVersionAsync(ct);
         // What serves queries now: the live version's spec (a re-index may have changed the dimension), when it can be served.
-        var info = live is null || live.Spec.ModelId != catalog.Embedders.Default.Info.ModelId
-            ? catalog.Embedders.Default.Info
-            : catalog.Embedders.For(live.Spec).Info;
+        var info = live is null || live.Spec.ModelId != embedders.Default.Info.ModelId
+            ? embedders.Default.Info
+            : embedders.For(live.Spec).Info;
         return new Proto.ServiceStatus
         {
             Embedder = info.Name,
@@ -57,7 +58,7 @@ internal sealed partial class CatalogGrpcService(
             IndexVersion = live?.Name ?? "",
             IndexedProducts = live is null ? 0 : await index.CountAsync(live.Name, ct),
             Store = store.Name,
-            CatalogProducts = await store.CountProductsAsync(ct),
+            CatalogProducts = await products.CountProductsAsync(ct),
         };
     }
 

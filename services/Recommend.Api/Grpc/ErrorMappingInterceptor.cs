@@ -1,12 +1,13 @@
 using Grpc.Core;
 using Grpc.Core.Interceptors;
-using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
-using Recommend.Core.Vectors;
+using Recommend.Core.Errors;
 
 namespace Recommend.Api.Grpc;
 
-/// <summary>Maps domain failures to gRPC status codes, so clients get NOT_FOUND/UNAVAILABLE/... instead of INTERNAL.</summary>
+/// <summary>
+/// Maps the core's error kinds to gRPC status codes, so clients get NOT_FOUND/UNAVAILABLE/... instead of INTERNAL.
+/// Adapters and engines raise these kinds (translating their backends' faults), so this is the only mapping there is.
+/// </summary>
 internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
@@ -53,17 +54,23 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
         var status = ex switch
         {
             RpcException => (StatusCode?)null, // already a deliberate status
-            ProductNotFoundException => StatusCode.NotFound,
-            IndexSpecMismatchException or ReindexJobRunningException or ReindexPreconditionException => StatusCode.FailedPrecondition,
-            ReindexJobNotFoundException => StatusCode.NotFound,
+            InvalidRequestException => StatusCode.InvalidArgument,
+            NotFoundException => StatusCode.NotFound,
+            PreconditionFailedException => StatusCode.FailedPrecondition,
+            DependencyUnavailableException => StatusCode.Unavailable,
             OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
-            DependencyUnavailableException or TimeoutException => StatusCode.Unavailable,
             _ => StatusCode.Internal,
         };
         if (status is null) return null;
         if (status == StatusCode.Internal) logger.LogError(ex, "Unhandled failure in {Method}", context.Method);
         else if (status == StatusCode.Unavailable) logger.LogWarning(ex, "Dependency unavailable in {Method}", context.Method);
-        var detail = status == StatusCode.Internal ? "internal error; see server logs" : ex.Message;
+        var detail = ex switch
+        {
+            InvalidRequestException invalid => $"{invalid.Field}: {invalid.Message}",
+            RecommendException => ex.Message,
+            _ when status == StatusCode.Cancelled => "cancelled by the client",
+            _ => "internal error; see server logs",
+        };
         return new RpcException(new Status(status.Value, detail, ex));
     }
 }

@@ -1,6 +1,7 @@
 using Grpc.Core;
 using Recommend.Core.Catalog;
 using Recommend.Core.Ranking;
+using Recommend.Core.Vectors;
 using Proto = Recommend.Contracts.V1;
 
 namespace Recommend.Api.Grpc;

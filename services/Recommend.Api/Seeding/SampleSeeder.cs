@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using Recommend.Api.Composition;
 using Recommend.Core.Catalog;
 using Recommend.Core.History;
 using Recommend.SampleData;
@@ -12,7 +11,8 @@ namespace Recommend.Api.Seeding;
 /// recommendations. The host reports NOT_SERVING until this has finished. Disabled with Recommend:SeedSample=false.
 /// </summary>
 internal sealed class SampleSeeder(
-    IOptions<RecommendOptions> options, DeferredStore store, CatalogService catalog, ILogger<SampleSeeder> logger)
+    IOptions<RecommendOptions> options, IStoreReadiness store, ICatalogStore products, IHistoryStore history, CatalogService catalog,
+    ILogger<SampleSeeder> logger)
     : BackgroundService
 {
     private const int ProductBatch = 500;
@@ -23,16 +23,16 @@ internal sealed class SampleSeeder(
 
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
-        await store.WhenConnected.WaitAsync(ct);
-        if (options.Value.SeedSample && await store.CountProductsAsync(ct) == 0) await SeedAsync(ct);
+        await store.WhenReadyAsync(ct);
+        if (options.Value.SeedSample && await products.CountProductsAsync(ct) == 0) await SeedAsync(ct);
         finished.TrySetResult();
     }
 
     private async Task SeedAsync(CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        var products = SampleCatalog.Products();
-        foreach (var batch in products.Chunk(ProductBatch)) await catalog.UpsertAsync(batch, ct);
+        var sample = SampleCatalog.Products();
+        foreach (var batch in sample.Chunk(ProductBatch)) await catalog.UpsertAsync(batch, ct);
 
         var events = 0;
         var pending = new List<UserEvent>(EventBatch);
@@ -40,11 +40,11 @@ internal sealed class SampleSeeder(
         {
             pending.Add(purchase);
             if (pending.Count < EventBatch) continue;
-            events += (await store.RecordEventsAsync(pending, ct)).Accepted;
+            events += (await history.RecordEventsAsync(pending, ct)).Accepted;
             pending.Clear();
         }
-        events += (await store.RecordEventsAsync(pending, ct)).Accepted;
+        events += (await history.RecordEventsAsync(pending, ct)).Accepted;
         logger.LogInformation("Seeded the bundled UCI Online Retail sample: {Products} products, {Events} purchases in {Seconds:F1} s",
-            products.Count, events, clock.Elapsed.TotalSeconds);
+            sample.Count, events, clock.Elapsed.TotalSeconds);
     }
 }

@@ -1,6 +1,5 @@
 using Recommend.Core.Embeddings;
-using Recommend.Core.Ranking;
-using Recommend.Core.Reindexing;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Catalog;
@@ -11,23 +10,22 @@ namespace Recommend.Core.Catalog;
 /// version and, while a full re-index builds one, into the new version too, so a write during a rebuild is not lost
 /// when readers switch.
 /// </summary>
-public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmbedderProvider embedders, IEmbeddingCache cache, IReindexJobStore jobs)
+public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmbedderProvider embedders, IEmbeddingCache cache,
+    IContentHashLedger ledger, IActiveIndexBuild builds)
 {
-    public IEmbedderProvider Embedders => embedders;
-
     /// <returns>How many products were upserted.</returns>
     public async Task<int> UpsertAsync(IReadOnlyList<Product> products, CancellationToken ct)
     {
         if (products.Count == 0) return 0;
         var live = await LiveVersionForWritesAsync(ct);
         await store.UpsertProductsAsync(products, ct);
-        var hashes = products.Select(ContentFingerprint.Of).ToList();
+        var hashes = products.Select(p => p.ContentFingerprint()).ToList();
         foreach (var (version, spec) in await VersionsForWritesAsync(live, ct))
         {
             var embedder = new CachingEmbedder(embedders.For(spec), cache);
             var vectors = await embedder.EmbedDocumentsAsync(products.Select(p => p.EmbeddingText).ToList(), ct);
-            await index.UpsertAsync(version, products.Select((p, i) => VectorRecord.For(p, vectors[i])).ToList(), ct);
-            await jobs.PutContentHashesAsync(version, hashes, ct);
+            await index.UpsertAsync(version, products.Select((p, i) => p.ToVectorRecord(vectors[i])).ToList(), ct);
+            await ledger.PutContentHashesAsync(version, hashes, ct);
         }
         return products.Count;
     }
@@ -41,7 +39,7 @@ public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmb
             foreach (var (version, _) in await VersionsForWritesAsync(live, ct))
             {
                 await index.DeleteAsync(version, productIds, ct);
-                await jobs.DeleteContentHashesAsync(version, productIds, ct);
+                await ledger.DeleteContentHashesAsync(version, productIds, ct);
             }
         }
         return deleted;
@@ -75,9 +73,8 @@ public sealed class CatalogService(ICatalogStore store, IVectorIndex index, IEmb
     /// </summary>
     private async Task<IReadOnlyList<(string Version, IndexSpec Spec)>> VersionsForWritesAsync(IndexVersion live, CancellationToken ct)
     {
-        var active = await jobs.GetActiveJobAsync(ct);
-        return active is { Mode: ReindexMode.Full, TargetVersion: { } building } && building != live.Name
-            ? [(live.Name, live.Spec), (building, active.Spec)]
+        return await builds.GetAsync(ct) is { } building && building.Version != live.Name
+            ? [(live.Name, live.Spec), (building.Version, building.Spec)]
             : [(live.Name, live.Spec)];
     }
 }

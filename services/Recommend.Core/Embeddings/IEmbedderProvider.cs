@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics.Tensors;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Embeddings;

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.History;
+using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Ranking;
 
@@ -75,7 +76,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
                 ? new ScoredCandidate(candidate, new Product(candidate.ProductId, "", "", "", 0, true, Product.NoAttributes), score)
                 : null;
         }
-        return products.TryGetValue(candidate.ProductId, out var product) && Options.Filter.Matches(product)
+        return products.TryGetValue(candidate.ProductId, out var product) && product.Passes(Options.Filter)
             ? new ScoredCandidate(candidate, product, score)
             : null;
     }

@@ -1,4 +1,5 @@
 using Recommend.Core.Catalog;
+using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Ranking;
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Errors;
 using Recommend.Core.History;
 using Recommend.Core.Vectors;
 

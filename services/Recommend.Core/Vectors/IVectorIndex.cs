@@ -1,5 +1,3 @@
-using Recommend.Core.Catalog;
-
 namespace Recommend.Core.Vectors;
 
 /// <summary>
@@ -50,20 +48,8 @@ public sealed record IndexSpec(string ModelId, int Dimension);
 public sealed record IndexVersion(string Name, IndexSpec Spec, DateTimeOffset CreatedAt, bool IsLive);
 
 /// <summary>A product's vector and the payload the index filters on.</summary>
-public sealed record VectorRecord(string ProductId, float[] Vector, string Category, double Price, bool InStock, string Title)
-{
-    public static VectorRecord For(Product product, float[] vector) =>
-        new(product.Id, vector, product.Category, product.Price, product.InStock, product.Title);
-}
+public sealed record VectorRecord(string ProductId, float[] Vector, string Category, double Price, bool InStock, string Title);
 
 public sealed record VectorQuery(float[] Vector, int Limit, ProductFilter Filter);
 
 public readonly record struct VectorHit(string ProductId, float Score);
-
-/// <summary>Raised when the live index was built by another model or dimension than the caller's vectors.</summary>
-public sealed class IndexSpecMismatchException(IndexSpec live, IndexSpec requested)
-    : InvalidOperationException($"The live index holds {live.ModelId} vectors of dimension {live.Dimension}, not {requested.ModelId}/{requested.Dimension}; re-index first.")
-{
-    public IndexSpec Live { get; } = live;
-    public IndexSpec Requested { get; } = requested;
-}

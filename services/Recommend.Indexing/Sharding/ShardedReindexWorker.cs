@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
-using Recommend.Core.Embeddings;
-using Recommend.Core.Vectors;
+using Recommend.Indexing.Jobs;
+using Recommend.Indexing.Pipeline;
+using Recommend.Indexing.Sources;
 
-namespace Recommend.Core.Reindexing;
+namespace Recommend.Indexing.Sharding;
 
 /// <summary>What one worker of a sharded re-index is asked to do.</summary>
 /// <param name="JobId">Shared by the workers of one run (e.g. the Kubernetes Job's uid), so a worker restarted after the
@@ -27,16 +28,12 @@ public sealed record ShardAssignment(ReindexRequest Request, int ShardIndex, int
 public sealed class ShardedReindexWorker(
     IReindexJobStore jobs,
     ICatalogStore catalog,
-    IVectorIndex index,
-    IEmbedderProvider embedders,
-    IEmbeddingCache cache,
+    Reindexer reindexer,
+    ReindexPlanner planner,
     ReindexOptions options,
     TimeProvider time,
-    ILoggerFactory loggers)
+    ILogger<ShardedReindexWorker> logger)
 {
-    private readonly Reindexer _reindexer = new(jobs, catalog, index, embedders, cache, options, time, loggers.CreateLogger<Reindexer>());
-    private readonly ILogger _logger = loggers.CreateLogger<ShardedReindexWorker>();
-
     /// <summary>The job this worker's assignment belongs to: found, joined or created (with its target version).</summary>
     /// <exception cref="ReindexJobRunningException">Another, unsharded job (or one sharded differently) has not finished.</exception>
     public async Task<ReindexJob> JoinAsync(ShardAssignment work, CancellationToken ct)
@@ -49,24 +46,21 @@ public sealed class ShardedReindexWorker(
             throw new ReindexJobRunningException(active.Id);
         }
 
-        var now = time.GetUtcNow();
-        var request = work.Request;
-        var proposed = ReindexService.NewJob(request, await ReindexService.SpecForAsync(embedders, index, request, ct), now) with
+        var planned = await planner.PlanAsync(work.Request, ct);
+        var proposed = planned with
         {
-            State = ReindexState.Running,
-            StartedAt = now,
+            Id = work.JobId ?? planned.Id,
             ShardCount = work.ShardCount,
-            Total = await ProductSource.Parse(request.Source).CountRowsAsync(catalog, ct),
+            Total = await ProductSource.Parse(planned.Source).CountRowsAsync(catalog, ct),
+            Run = planned.Run with { State = ReindexState.Running, StartedAt = planned.CreatedAt },
         };
-        if (work.JobId is not null) proposed = proposed with { Id = work.JobId };
-        proposed = proposed with { TargetVersion = await _reindexer.ChooseTargetAsync(proposed, ct) };
+        proposed = proposed with { TargetVersion = await reindexer.Versions.ChooseTargetAsync(proposed, ct) };
 
         var joined = await jobs.CreateOrJoinShardedJobAsync(proposed, ct);
         if (joined.TargetVersion != proposed.TargetVersion && proposed.Mode == ReindexMode.Full)
         {
             // Another worker created the job first: the version made for it here is not needed.
-            await index.DeleteVersionAsync(proposed.TargetVersion!, ct);
-            await jobs.DropContentHashesAsync(proposed.TargetVersion!, ct);
+            await reindexer.Versions.DeleteAsync(proposed.TargetVersion!, ct);
         }
         return joined;
     }
@@ -74,12 +68,12 @@ public sealed class ShardedReindexWorker(
     /// <summary>Runs (or resumes) shard <paramref name="shardIndex"/> of <paramref name="job"/>, then waits for the job to end, finishing it if this worker finds every shard done.</summary>
     public async Task<ReindexJob> RunAsync(ReindexJob job, int shardIndex, CancellationToken ct)
     {
-        if (await ClaimShardAsync(job.Id, shardIndex, ct) is { State: ReindexState.Pending or ReindexState.Running } shard)
+        if (await ClaimShardAsync(job.Id, shardIndex, ct) is { Run.State: ReindexState.Pending or ReindexState.Running } shard)
         {
             try
             {
-                var ran = await _reindexer.RunShardAsync(job, shard, ct);
-                _logger.LogInformation("Shard {Shard} of reindex job {JobId} ended {State}", shardIndex, job.Id, ran.State);
+                var ran = await reindexer.RunShardAsync(job, shard, ct);
+                logger.LogInformation("Shard {Shard} of reindex job {JobId} ended {State}", shardIndex, job.Id, ran.Run.State);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {
@@ -94,7 +88,8 @@ public sealed class ShardedReindexWorker(
         while (true)
         {
             var now = time.GetUtcNow();
-            if (await jobs.TryClaimShardAsync(jobId, shardIndex, options.Owner, now, now + options.LeaseDuration, ct) is { } shard) return shard;
+            if (await jobs.TryClaimAsync(new WorkUnit(jobId, shardIndex), options.Owner, now, now + options.LeaseDuration, ct) is { } run)
+                return new ReindexShard(jobId, shardIndex, run);
             if ((await jobs.GetJobAsync(jobId, ct))?.IsTerminal != false) return null;
             // Held by a runner that may have died (this pod before a restart): it is ours once its lease runs out.
             await Task.Delay(options.HeartbeatInterval, time, ct);
@@ -109,11 +104,11 @@ public sealed class ShardedReindexWorker(
             var job = await jobs.GetJobAsync(jobId, ct) ?? throw new ReindexJobNotFoundException(jobId);
             if (job.IsTerminal) return job;
             var now = time.GetUtcNow();
-            if (await jobs.TryClaimActiveJobAsync(options.Owner, now, now + options.LeaseDuration, ct) is { } claimed && claimed.Id == jobId)
+            if (await jobs.TryClaimAsync(job.Unit, options.Owner, now, now + options.LeaseDuration, ct) is { } run)
             {
                 try
                 {
-                    return await _reindexer.RunAsync(claimed, ct);
+                    return await reindexer.RunAsync(job with { Run = run }, ct);
                 }
                 catch (OperationCanceledException) when (!ct.IsCancellationRequested)
                 {

@@ -1,16 +1,13 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
-using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
+using Recommend.Indexing.Jobs;
+using Recommend.Indexing.Pipeline;
 
-namespace Recommend.Core.Reindexing;
-
-/// <param name="Dimension">0 = the configured embedder's dimension.</param>
-/// <param name="ModelId">Null or empty = the loaded model.</param>
-/// <param name="MaxBadRows">Bad rows tolerated; -1 = unlimited.</param>
-public sealed record ReindexRequest(ReindexMode Mode, string Source, int Dimension = 0, string? ModelId = null, int MaxBadRows = 0);
+namespace Recommend.Indexing;
 
 public sealed record ReindexProgress(
     ReindexJob Job, double RatePerSecond, double EtaSeconds, IReadOnlyList<SourceRowError> Errors);
@@ -26,89 +23,41 @@ public sealed record IndexStatus(IndexVersionStatus? Live, IReadOnlyList<IndexVe
 /// </summary>
 public sealed class ReindexService(
     IReindexJobStore jobs,
-    ICatalogStore catalog,
     IVectorIndex index,
     IEmbedderProvider embedders,
-    IEmbeddingCache cache,
+    Reindexer reindexer,
+    ReindexPlanner planner,
     ReindexOptions options,
     TimeProvider time,
-    ILoggerFactory loggers) : IAsyncDisposable
+    ILogger<ReindexService> logger) : IAsyncDisposable
 {
     private const int ReportedErrors = 100;
     private static readonly TimeSpan CancelWait = TimeSpan.FromSeconds(10);
 
-    private readonly Reindexer _reindexer = new(jobs, catalog, index, embedders, cache, options, time, loggers.CreateLogger<Reindexer>());
-    private readonly ILogger _logger = loggers.CreateLogger<ReindexService>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly Lock _launchGate = new();
 
+    /// <exception cref="InvalidRequestException">The source, dimension or tolerance is not acceptable; names the field.</exception>
     /// <exception cref="ReindexPreconditionException">The model is not loaded, or an incremental run has no live version to update.</exception>
     /// <exception cref="ReindexJobRunningException">Another job has not finished.</exception>
     public async Task<ReindexJob> StartAsync(ReindexRequest request, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        var job = NewJob(request, await SpecForAsync(embedders, index, request, ct), now) with
-        {
-            Owner = options.Owner,
-            LeaseExpiresAt = now + options.LeaseDuration,
-        };
+        var job = await planner.PlanAsync(request, ct);
+        job = job with { Run = job.Run with { Owner = options.Owner, LeaseExpiresAt = job.CreatedAt + options.LeaseDuration } };
         await jobs.CreateJobAsync(job, ct);
         Launch(job);
         return job;
     }
 
-    /// <summary>A pending job for <paramref name="request"/>, owned by no one yet.</summary>
-    internal static ReindexJob NewJob(ReindexRequest request, IndexSpec spec, DateTimeOffset now)
-    {
-        var source = ProductSource.Parse(request.Source);
-        return new ReindexJob
-        {
-            Id = $"rj-{now:yyyyMMdd-HHmmss}-{Guid.NewGuid().ToString("N")[..6]}",
-            Mode = request.Mode,
-            Source = source is ProductSource.File file ? $"file:{file.Path}" : ProductSource.StoreName,
-            Spec = spec,
-            MaxBadRows = request.MaxBadRows,
-            CreatedAt = now,
-        };
-    }
-
-    /// <summary>The model and dimension <paramref name="request"/> builds: a full run's from the request and the loaded model, an incremental run's the live one's.</summary>
-    internal static async Task<IndexSpec> SpecForAsync(IEmbedderProvider embedders, IVectorIndex index, ReindexRequest request, CancellationToken ct)
-    {
-        var loaded = embedders.Default.Info;
-        if (!string.IsNullOrEmpty(request.ModelId) && request.ModelId != loaded.ModelId)
-            throw new ReindexPreconditionException($"model {request.ModelId} is not loaded (the server runs {loaded.ModelId}); load it first");
-        IndexSpec spec;
-        if (request.Mode == ReindexMode.Full)
-        {
-            spec = new IndexSpec(loaded.ModelId, request.Dimension == 0 ? loaded.Dimension : request.Dimension);
-        }
-        else
-        {
-            var live = await index.GetLiveVersionAsync(ct) ?? throw new ReindexPreconditionException("no live index version to update; run a full re-index first");
-            if (request.Dimension != 0 && request.Dimension != live.Spec.Dimension)
-                throw new ReindexPreconditionException($"an incremental run keeps the live dimension {live.Spec.Dimension}; use a full run to change it");
-            spec = live.Spec;
-        }
-        try
-        {
-            embedders.For(spec);
-        }
-        catch (IndexSpecMismatchException e)
-        {
-            throw new ReindexPreconditionException(e.Message);
-        }
-        return spec;
-    }
-
     /// <summary>Takes over an unfinished job whose runner's lease has expired (a crashed process); returns it, or null.</summary>
     public async Task<ReindexJob?> ResumeAbandonedAsync(CancellationToken ct)
     {
+        if (await jobs.GetActiveJobAsync(ct) is not { } active || _running.ContainsKey(active.Id)) return null;
         var now = time.GetUtcNow();
-        var claimed = await jobs.TryClaimActiveJobAsync(options.Owner, now, now + options.LeaseDuration, ct);
-        if (claimed is null || _running.ContainsKey(claimed.Id)) return null;
-        _logger.LogInformation("Resuming reindex job {JobId} at {Phase} after {Checkpoint}", claimed.Id, claimed.Phase, claimed.Checkpoint);
+        if (await jobs.TryClaimAsync(active.Unit, options.Owner, now, now + options.LeaseDuration, ct) is not { } run) return null;
+        var claimed = active with { Run = run };
+        logger.LogInformation("Resuming reindex job {JobId} at {Phase} after {Checkpoint}", claimed.Id, run.Phase, run.Checkpoint);
         Launch(claimed);
         return claimed;
     }
@@ -125,7 +74,7 @@ public sealed class ReindexService(
             {
                 try
                 {
-                    await _reindexer.RunAsync(job, _stopping.Token);
+                    await reindexer.RunAsync(job, _stopping.Token);
                 }
                 catch (OperationCanceledException)
                 {
@@ -133,7 +82,7 @@ public sealed class ReindexService(
                 }
                 catch (Exception e)
                 {
-                    _logger.LogError(e, "Reindex job {JobId} could not record its outcome; it resumes when its lease expires", job.Id);
+                    logger.LogError(e, "Reindex job {JobId} could not record its outcome; it resumes when its lease expires", job.Id);
                 }
                 finally
                 {
@@ -154,7 +103,7 @@ public sealed class ReindexService(
         {
             var job = await jobs.GetJobAsync(jobId, ct) ?? throw new ReindexJobNotFoundException(jobId);
             // Leases move on every heartbeat; only a change a watcher can see is news.
-            if (last is null || job with { LeaseExpiresAt = null } != last with { LeaseExpiresAt = null })
+            if (last is null || job with { Run = job.Run with { LeaseExpiresAt = null } } != last with { Run = last.Run with { LeaseExpiresAt = null } })
                 yield return await ProgressOfAsync(job, ct);
             if (job.IsTerminal) yield break;
             last = job;
@@ -218,10 +167,11 @@ public sealed class ReindexService(
 
     private async Task<ReindexProgress> ProgressOfAsync(ReindexJob job, CancellationToken ct)
     {
-        var errors = job.BadRows > 0 ? await jobs.GetBadRowsAsync(job.Id, ReportedErrors, ct) : [];
-        var elapsed = job.StartedAt is { } started ? ((job.FinishedAt ?? time.GetUtcNow()) - started).TotalSeconds : 0;
-        var rate = elapsed > 0 ? job.Processed / elapsed : 0;
-        var eta = rate > 0 && !job.IsTerminal ? Math.Max(0, job.Total - job.Processed) / rate : 0;
+        var errors = job.Run.Counters.BadRows > 0 ? await jobs.GetBadRowsAsync(job.Id, ReportedErrors, ct) : [];
+        var elapsed = job.Run.StartedAt is { } started ? ((job.Run.FinishedAt ?? time.GetUtcNow()) - started).TotalSeconds : 0;
+        var processed = job.Run.Counters.Processed;
+        var rate = elapsed > 0 ? processed / elapsed : 0;
+        var eta = rate > 0 && !job.IsTerminal ? Math.Max(0, job.Total - processed) / rate : 0;
         return new ReindexProgress(job, rate, eta, errors);
     }
 

@@ -1,6 +1,6 @@
-namespace Recommend.Core.Catalog;
+namespace Recommend.Core.Vectors;
 
-/// <summary>Hard filters: a product either passes or is never shown.</summary>
+/// <summary>Hard filters on the payload a vector index holds: a product either passes or is never shown.</summary>
 public sealed record ProductFilter(
     IReadOnlyCollection<string> Categories,
     double? MinPrice,
@@ -20,9 +20,6 @@ public sealed record ProductFilter(
     /// <summary>A set answers in O(1); Enumerable.Contains with a comparer would scan it (this runs per index row).</summary>
     private static bool Contains(IReadOnlyCollection<string> values, string value) =>
         values is IReadOnlySet<string> set ? set.Contains(value) : values.Contains(value, StringComparer.Ordinal);
-
-    public bool Matches(Product product) =>
-        Matches(product.Id, product.Category, product.Price, product.InStock);
 
     /// <summary>The same filter that also excludes <paramref name="more"/>.</summary>
     public ProductFilter Excluding(IEnumerable<string> more) =>

@@ -1,4 +1,4 @@
-namespace Recommend.Core.Reindexing;
+namespace Recommend.Indexing;
 
 /// <summary>Tuning of re-indexing runs (configuration section Recommend:Reindex).</summary>
 public sealed record ReindexOptions

@@ -1,0 +1,17 @@
+namespace Recommend.Core.Catalog;
+
+/// <summary>
+/// Port: whether the store behind the catalog, history and caches can serve yet — a database may still be connecting
+/// or migrating when the process starts. Until it is ready, its calls fail with
+/// <see cref="Errors.DependencyUnavailableException"/> and readiness reports NOT_SERVING.
+/// </summary>
+public interface IStoreReadiness
+{
+    /// <summary>Provider name for status output, e.g. "sqlite" or "postgres".</summary>
+    string Name { get; }
+
+    bool IsReady { get; }
+
+    /// <summary>Completes once the store is ready.</summary>
+    Task WhenReadyAsync(CancellationToken ct);
+}

@@ -1,0 +1,15 @@
+using Microsoft.Extensions.DependencyInjection;
+using Recommend.Core.Vectors;
+
+namespace Recommend.EmbeddedIndex;
+
+public static class EmbeddedIndexServiceCollectionExtensions
+{
+    /// <summary>The in-process vector index kept in <paramref name="directory"/> (opened, and locked, when first resolved).</summary>
+    public static IServiceCollection AddEmbeddedIndex(this IServiceCollection services, string directory)
+    {
+        services.AddSingleton(_ => EmbeddedVectorIndex.Open(directory));
+        services.AddSingleton<IVectorIndex>(sp => sp.GetRequiredService<EmbeddedVectorIndex>());
+        return services;
+    }
+}
