@@ -19,7 +19,10 @@ public sealed class PostgresMigrator(NpgsqlDataSource dataSource, ILogger<Postgr
     public static IReadOnlyList<Migration> Migrations { get; } = LoadMigrations();
 
     /// <summary>Brings the schema up to date; returns the migrations this call applied (empty when none were due).</summary>
-    public async Task<IReadOnlyList<Migration>> MigrateAsync(CancellationToken ct)
+    public Task<IReadOnlyList<Migration>> MigrateAsync(CancellationToken ct) => MigrateAsync(int.MaxValue, ct);
+
+    /// <summary>Applies the due migrations up to <paramref name="upToVersion"/> (tests build an older schema with it).</summary>
+    internal async Task<IReadOnlyList<Migration>> MigrateAsync(int upToVersion, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -41,7 +44,7 @@ public sealed class PostgresMigrator(NpgsqlDataSource dataSource, ILogger<Postgr
         var applied = (await connection.QueryAsync<int>(new CommandDefinition(
             "select version from schema_migrations", transaction: transaction, cancellationToken: ct))).ToHashSet();
 
-        var due = Migrations.Where(m => !applied.Contains(m.Version)).ToList();
+        var due = Migrations.Where(m => !applied.Contains(m.Version) && m.Version <= upToVersion).ToList();
         foreach (var migration in due)
         {
             _logger.LogInformation("Applying Postgres migration {Version} {Name}", migration.Version, migration.Name);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
 using Qdrant.Client;
 using Qdrant.Client.Grpc;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Qdrant;
@@ -383,6 +384,16 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
         catch (Exception e) when (e is not VectorIndexUnavailableException && ResiliencePipelines.IsTransient(e))
         {
             throw new VectorIndexUnavailableException(operation, e);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+        {
+            // This server's configuration is wrong, not the caller's request: the index is unavailable to it.
+            throw new DependencyUnavailableException("vector index", "the vector index refused this server's credentials", e);
+        }
+        catch (RpcException e) when (e.StatusCode is not (StatusCode.NotFound or StatusCode.InvalidArgument or StatusCode.AlreadyExists or StatusCode.Cancelled))
+        {
+            // Qdrant's own status and text are not ours to pass on; the callers above handle the statuses they expect.
+            throw new InvalidOperationException($"Qdrant failed {operation} with {e.StatusCode}", e);
         }
     }
 

@@ -100,4 +100,38 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         Assert.False(healed.Degraded);
         Assert.Equal("RED SPOTTY MUG LARGE", healed.Items[0].Title);
     }
+
+    [Fact]
+    public async Task During_a_postgres_outage_calls_that_cannot_degrade_answer_unavailable_naming_no_address()
+    {
+        var (proxy, connectionString) = await ProxiedDatabaseAsync(startCut: false);
+        await using var _ = proxy;
+        await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
+        await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"));
+
+        proxy.Cut();
+        var calls = new (string Method, Func<DateTime, Task> Call)[]
+        {
+            ("RecordEvents", deadline => host.Events.RecordEventsAsync(new RecordEventsRequest
+            {
+                Events = { new Event { EventId = "o1", Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o", Quantity = 1 } },
+            }, deadline: deadline).ResponseAsync),
+            ("Trending", deadline => host.Recommendations.TrendingAsync(new TrendingRequest(), deadline: deadline).ResponseAsync),
+            ("GetProduct", deadline => host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
+            ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m1" } }, deadline: deadline).ResponseAsync),
+            ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
+            ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
+        };
+        foreach (var (method, call) in calls)
+        {
+            var error = await Assert.ThrowsAsync<RpcException>(() => call(DateTime.UtcNow.AddSeconds(10)));
+            Assert.True(error.StatusCode == StatusCode.Unavailable, $"{method}: {error.StatusCode} {error.Status.Detail}");
+            Assert.DoesNotContain("127.0.0.1", error.Status.Detail);
+            Assert.DoesNotContain(proxy.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Status.Detail);
+        }
+
+        proxy.Restore();
+        await host.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("RED SPOTTY MUG", (await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" })).Title);
+    }
 }

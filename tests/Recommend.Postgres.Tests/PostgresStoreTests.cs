@@ -1,5 +1,7 @@
 using Npgsql;
+using Recommend.Core.Errors;
 using Recommend.Core.History;
+using Recommend.Indexing.Jobs;
 using Recommend.Testing.Postgres;
 
 namespace Recommend.Postgres.Tests;
@@ -114,6 +116,61 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
             PostgresStore.OpenAsync($"Host=127.0.0.1;Port={port};Username=postgres;Timeout=3", None));
 
         Assert.True(error.IsTransient);
+    }
+
+    [Fact]
+    public async Task A_database_migrated_before_shard_times_keeps_its_sharded_job_and_records_times_after_migrating()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        await new PostgresMigrator(dataSource).MigrateAsync(upToVersion: 5, None);
+        await using (var insert = dataSource.CreateCommand(
+            """
+            insert into reindex_jobs (id, mode, source, model_id, dimension, max_bad_rows, state, phase, total, processed, embedded,
+                cached, deleted, bad_rows, created_at, shard_count)
+            values ('rj-old', 1, 'store', 'm', 64, 0, 2, 0, 10, 3, 3, 0, 0, 0, 1700000000000, 2);
+            insert into reindex_shards (job_id, shard_index, state, checkpoint, processed, embedded, owner, lease_expires_at)
+            values ('rj-old', 0, 2, 'p3', 3, 3, 'worker-a', 1700000030000), ('rj-old', 1, 1, null, 0, 0, null, null);
+            """))
+            await insert.ExecuteNonQueryAsync();
+
+        var store = new PostgresStore(dataSource);
+        await store.MigrateAsync(None);
+
+        var shards = await store.GetShardsAsync("rj-old", None);
+        Assert.Equal((ReindexState.Running, "p3", 3L, "worker-a", (DateTimeOffset?)null),
+            (shards[0].Run.State, shards[0].Run.Checkpoint, shards[0].Run.Counters.Processed, shards[0].Run.Owner, shards[0].Run.StartedAt));
+        var startedAt = DateTimeOffset.FromUnixTimeMilliseconds(1700000031000);
+        Assert.True(await store.SaveRunAsync(shards[0].Unit, shards[0].Run with { StartedAt = startedAt }, null, None));
+        Assert.Equal(startedAt, (await store.GetShardsAsync("rj-old", None))[0].Run.StartedAt);
+        Assert.Equal(3, (await store.GetJobAsync("rj-old", None))?.Run.Counters.Processed);
+    }
+
+    [Fact]
+    public async Task Before_it_is_migrated_and_when_its_connections_drop_the_store_answers_unavailable_without_addresses()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var store = new PostgresStore(dataSource);
+
+        var early = await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.CountProductsAsync(None));
+        Assert.Equal(("store", false), (early.Dependency, store.IsReady));
+
+        await store.MigrateAsync(None);
+        Assert.Equal(0, await store.CountProductsAsync(None));
+        // The server ends every session of the database, as a restart or a failover does: the pooled connection is dead.
+        await using (var admin = new NpgsqlConnection(connectionString))
+        {
+            await admin.OpenAsync();
+            await using var terminate = new NpgsqlCommand(
+                "select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()", admin);
+            await terminate.ExecuteNonQueryAsync();
+        }
+
+        var dropped = await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.CountProductsAsync(None));
+        var server = new NpgsqlConnectionStringBuilder(connectionString);
+        Assert.DoesNotContain(server.Host!, dropped.Message);
+        Assert.DoesNotContain(server.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), dropped.Message);
+        Assert.Equal(0, await store.CountProductsAsync(None)); // the pool opens a fresh connection
     }
 
     private static UserEvent Purchase(string eventId, string user, string product, string order) =>

@@ -5,6 +5,7 @@ using Grpc.Core;
 using Polly.CircuitBreaker;
 using Qdrant.Client.Grpc;
 using Recommend.Core.Catalog;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 using Recommend.Testing.Qdrant;
 
@@ -179,8 +180,9 @@ public sealed class QdrantVectorIndexTests(FakeQdrantFixture fixture) : IClassFi
         // Repeated on purpose: rejections must not count towards opening the circuit.
         for (var i = 0; i < 5; i++)
         {
-            var error = await Assert.ThrowsAsync<RpcException>(() => index.ListVersionsAsync(Ct));
-            Assert.Equal(StatusCode.Unauthenticated, error.StatusCode);
+            var error = await Assert.ThrowsAsync<DependencyUnavailableException>(() => index.ListVersionsAsync(Ct));
+            Assert.Equal(StatusCode.Unauthenticated, Assert.IsType<RpcException>(error.InnerException).StatusCode);
+            Assert.IsNotType<VectorIndexUnavailableException>(error); // a refusal, not an outage: no retry, no breaker
         }
     }
 

@@ -1,7 +1,9 @@
 using System.Collections;
 using Microsoft.Data.Sqlite;
 using Recommend.Core.Catalog;
+using Recommend.Core.Errors;
 using Recommend.Core.History;
+using Recommend.Indexing.Jobs;
 
 namespace Recommend.Sqlite.Tests;
 
@@ -107,6 +109,40 @@ public sealed class SqliteStoreTests : IDisposable
         var pairs = await first.GetCoPurchasesAsync(["p0"], 20, None);
         Assert.Equal(9, pairs.Count);
         Assert.All(pairs, pair => Assert.Equal((40L, 40L, 40L), (pair.Count, pair.SourceBaskets, pair.NeighbourBaskets)));
+    }
+
+    [Fact]
+    public async Task A_database_from_before_shard_times_keeps_its_sharded_job_and_records_times_after_migrating()
+    {
+        using (var connection = OpenDirect()) SchemaMigrations.Apply(connection, upTo: 4);
+        Execute("""
+            INSERT INTO reindex_jobs (id, mode, source, model_id, dimension, max_bad_rows, state, phase, total, processed, embedded,
+                cached, deleted, bad_rows, created_at, shard_count)
+            VALUES ('rj-old', 1, 'store', 'm', 64, 0, 2, 0, 10, 3, 3, 0, 0, 0, 1700000000000, 2);
+            INSERT INTO reindex_shards (job_id, shard_index, state, checkpoint, processed, embedded, owner, lease_expires_at)
+            VALUES ('rj-old', 0, 2, 'p3', 3, 3, 'worker-a', 1700000030000), ('rj-old', 1, 1, NULL, 0, 0, NULL, NULL);
+            """);
+
+        await using var store = SqliteStore.Open(_database.Path);
+
+        var shards = await store.GetShardsAsync("rj-old", None);
+        Assert.Equal((ReindexState.Running, "p3", 3L, "worker-a", (DateTimeOffset?)null),
+            (shards[0].Run.State, shards[0].Run.Checkpoint, shards[0].Run.Counters.Processed, shards[0].Run.Owner, shards[0].Run.StartedAt));
+        var startedAt = DateTimeOffset.FromUnixTimeMilliseconds(1700000031000);
+        Assert.True(await store.SaveRunAsync(shards[0].Unit, shards[0].Run with { StartedAt = startedAt }, null, None));
+        Assert.Equal(startedAt, (await store.GetShardsAsync("rj-old", None))[0].Run.StartedAt);
+        Assert.Equal(SchemaMigrations.LatestVersion, ReadPragma("user_version"));
+    }
+
+    [Fact]
+    public async Task A_closed_store_answers_unavailable_rather_than_a_disposed_object()
+    {
+        var store = SqliteStore.Open(_database.Path);
+        await store.DisposeAsync();
+
+        Assert.Equal("store", (await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.CountProductsAsync(None))).Dependency);
+        await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.UpsertProductsAsync([Item("p1")], None));
+        Assert.False(store.IsReady);
     }
 
     private static async Task<RecordResult> RecordInBatchesAsync(SqliteStore store, IReadOnlyList<UserEvent> events)
