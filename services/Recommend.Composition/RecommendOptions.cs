@@ -13,6 +13,10 @@ public sealed class RecommendOptions
     /// <summary>Address the plain HTTP/2 (h2c) gRPC endpoint listens on; port 0 picks a free port.</summary>
     public string Listen { get; set; } = "http://127.0.0.1:5080";
 
+    /// <summary>Address of the HTTP/1.1 endpoint: the JSON API (gRPC transcoding), the dashboard and /metrics. Plaintext
+    /// Kestrel cannot serve HTTP/1.1 and h2c on one port, hence a second one.</summary>
+    public string HttpListen { get; set; } = "http://127.0.0.1:5081";
+
     /// <summary>Where the embedded backends keep their files (SQLite database, vector index versions).</summary>
     public string DataDirectory { get; set; } = "data";
 

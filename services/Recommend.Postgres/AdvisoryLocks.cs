@@ -13,4 +13,7 @@ internal static class AdvisoryLocks
 
     /// <summary>Held by the co-purchase updater for one batch, so replicas' updaters apply batches one at a time.</summary>
     public const int CoPurchaseUpdater = 2;
+
+    /// <summary>Held while an experiment starts, so two replicas cannot both start experiments that share a placement.</summary>
+    public const int ExperimentStarts = 3;
 }

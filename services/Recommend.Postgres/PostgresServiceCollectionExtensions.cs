@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Experiments;
 using Recommend.Core.History;
 using Recommend.Core.Vectors;
 using Recommend.Indexing.Jobs;
@@ -28,6 +29,7 @@ public static class PostgresServiceCollectionExtensions
         services.AddSingleton<IEmbeddingCache>(provider => provider.GetRequiredService<PostgresStore>());
         services.AddSingleton<IContentHashLedger>(provider => provider.GetRequiredService<PostgresStore>());
         services.AddSingleton<IReindexJobStore>(provider => provider.GetRequiredService<PostgresStore>());
+        services.AddSingleton<IExperimentStore>(provider => provider.GetRequiredService<PostgresStore>());
         services.AddSingleton<IStoreReadiness>(provider => provider.GetRequiredService<PostgresStore>());
         services.AddHostedService<PostgresStoreStartup>();
         return services;

@@ -159,8 +159,51 @@ internal static class SchemaMigrations
         ALTER TABLE reindex_shards ADD COLUMN finished_at INTEGER;
         """;
 
+    /// <summary>
+    /// Experiments, the users assigned to them and the items they were shown (one row per answer and product, so a
+    /// replayed batch counts once). Events find their experiment through recommendation_id, or by user and product.
+    /// </summary>
+    private const string Experiments = """
+        CREATE TABLE experiments (
+            id                    TEXT    NOT NULL PRIMARY KEY,
+            name                  TEXT    NOT NULL,
+            description           TEXT    NOT NULL,
+            placements            TEXT    NOT NULL CHECK (json_valid(placements)),
+            mode                  INTEGER NOT NULL,
+            variants              TEXT    NOT NULL CHECK (json_valid(variants)),
+            status                INTEGER NOT NULL, -- draft 1, running 2, stopped 3
+            salt                  TEXT    NOT NULL,
+            attribution_window_ms INTEGER NOT NULL,
+            created_at            INTEGER NOT NULL,
+            started_at            INTEGER,
+            stopped_at            INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE experiment_assignments (
+            experiment_id TEXT    NOT NULL,
+            user_id       TEXT    NOT NULL,
+            variant       TEXT    NOT NULL,
+            first_at      INTEGER NOT NULL,
+            PRIMARY KEY (experiment_id, user_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE exposures (
+            recommendation_id TEXT    NOT NULL,
+            product_id        TEXT    NOT NULL,
+            experiment_id     TEXT    NOT NULL,
+            variant           TEXT    NOT NULL,
+            team              TEXT    NOT NULL,
+            user_id           TEXT    NOT NULL,
+            position          INTEGER NOT NULL,
+            occurred_at       INTEGER NOT NULL,
+            PRIMARY KEY (recommendation_id, product_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX exposures_by_user ON exposures (experiment_id, user_id, product_id, occurred_at);
+        CREATE INDEX exposures_by_time ON exposures (experiment_id, occurred_at);
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments];
 
     public static int LatestVersion => Scripts.Length;
 

@@ -1,7 +1,8 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Recommend.Indexing.Jobs;
-using static Recommend.Indexing.Jobs.ReindexRows;
+using Recommend.Sql;
+using static Recommend.Sql.ReindexRows;
 
 namespace Recommend.Sqlite;
 

@@ -1,6 +1,7 @@
 using Grpc.Health.V1;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using Recommend.Api.Composition;
 using Recommend.Contracts.V1;
 
@@ -17,19 +18,26 @@ public sealed class RunningHost : IAsyncDisposable
         this.app = app;
         this.ownsDirectory = ownsDirectory;
         DataDirectory = dataDirectory;
-        Address = app.Urls.Single();
+        var addresses = app.Services.GetRequiredService<ListenAddresses>();
+        Address = addresses.Grpc;
+        HttpAddress = addresses.Http;
         Channel = GrpcChannel.ForAddress(Address);
         Recommendations = new Recommendations.RecommendationsClient(Channel);
         Events = new Events.EventsClient(Channel);
         Catalog = new Catalog.CatalogClient(Channel);
+        Experiments = new Experiments.ExperimentsClient(Channel);
     }
 
     public string DataDirectory { get; }
+    /// <summary>The h2c gRPC address.</summary>
     public string Address { get; }
+    /// <summary>The HTTP/1.1 address: JSON API, dashboard, metrics.</summary>
+    public string HttpAddress { get; }
     public GrpcChannel Channel { get; }
     public Recommendations.RecommendationsClient Recommendations { get; }
     public Events.EventsClient Events { get; }
     public Catalog.CatalogClient Catalog { get; }
+    public Experiments.ExperimentsClient Experiments { get; }
 
     /// <param name="dataDirectory">Reuse a directory to prove restarts keep data; null for a fresh one.</param>
     public static Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory = null, params string[] extraArgs) =>
@@ -42,6 +50,7 @@ public sealed class RunningHost : IAsyncDisposable
         string[] args =
         [
             "--Recommend:Listen=http://127.0.0.1:0",
+            "--Recommend:HttpListen=http://127.0.0.1:0",
             $"--Recommend:DataDirectory={dataDirectory}",
             $"--Recommend:SeedSample={seedSample}",
             "--Logging:LogLevel:Default=Warning",

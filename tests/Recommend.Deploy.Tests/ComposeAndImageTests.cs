@@ -35,8 +35,9 @@ public partial class ComposeAndImageTests
             .ToDictionary(p => p[0], p => p[1]);
     }
 
-    private static int DockerfileExposedPort() =>
-        int.Parse(Assert.Single(Dockerfile.Value, l => l.StartsWith("EXPOSE ", StringComparison.Ordinal))["EXPOSE ".Length..].Trim());
+    private static IReadOnlyList<int> DockerfileExposedPorts() =>
+        Assert.Single(Dockerfile.Value, l => l.StartsWith("EXPOSE ", StringComparison.Ordinal))["EXPOSE ".Length..]
+            .Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
 
     [Fact]
     public void Compose_service_env_has_the_same_keys_as_the_kubernetes_config()
@@ -67,19 +68,26 @@ public partial class ComposeAndImageTests
     }
 
     [Fact]
-    public void Listen_port_agrees_across_dockerfile_compose_and_kubernetes()
+    public void Listen_ports_agree_across_dockerfile_compose_and_kubernetes()
     {
-        var exposed = DockerfileExposedPort();
-        Assert.Equal(exposed, new Uri(DockerfileEnv()[ConfigKeys.Listen]).Port);
-        Assert.Equal(exposed, new Uri(Environment(HostService)[ConfigKeys.Listen]).Port);
-        Assert.Equal(exposed, new Uri(Tree.Find("ConfigMap", "recommend-config")!.Root.StrMap("data")[ConfigKeys.Listen]).Port);
+        // The gRPC (h2c) port and the HTTP/1.1 port (JSON API, dashboard, metrics), in that order.
+        var exposed = DockerfileExposedPorts();
+        var configMap = Tree.Find("ConfigMap", "recommend-config")!.Root.StrMap("data");
+        foreach (var (key, port) in new[] { (ConfigKeys.Listen, exposed[0]), (ConfigKeys.HttpListen, exposed[1]) })
+        {
+            Assert.Equal(port, new Uri(DockerfileEnv()[key]).Port);
+            Assert.Equal(port, new Uri(Environment(HostService)[key]).Port);
+            Assert.Equal(port, new Uri(configMap[key]).Port);
+        }
 
         // "host:container" or "ip:host:container": the last part is the container's port.
         var published = HostService.Strings("ports").Select(p => int.Parse(p.Split(':')[^1])).ToList();
-        Assert.Contains(exposed, published);
+        Assert.All(exposed, port => Assert.Contains(port, published));
 
-        var grpcPorts = Tree.ServiceContainers().SelectMany(x => x.Container.Seq("ports")).Select(p => p.Int("containerPort"));
-        Assert.All(grpcPorts, p => Assert.Equal(exposed, p));
+        var containerPorts = Tree.ServiceContainers().SelectMany(x => x.Container.Seq("ports")).ToList();
+        Assert.All(containerPorts.Where(p => p.Str("name") == "grpc"), p => Assert.Equal(exposed[0], p.Int("containerPort")));
+        Assert.All(containerPorts.Where(p => p.Str("name") == "http"), p => Assert.Equal(exposed[1], p.Int("containerPort")));
+        Assert.All(containerPorts, p => Assert.Contains(p.Str("name"), new[] { "grpc", "http" }));
     }
 
     [Fact]

@@ -9,6 +9,7 @@ public static class ConfigKeys
     public static readonly IReadOnlyList<string> All =
     [
         "Recommend:Listen",
+        "Recommend:HttpListen",
         "Recommend:DataDirectory",
         "Recommend:SeedSample",
         "Recommend:Store:Provider",
@@ -34,6 +35,7 @@ public static class ConfigKeys
     public static readonly IReadOnlySet<string> EnvNames = All.Select(ToEnvName).ToHashSet(StringComparer.Ordinal);
 
     public static readonly string Listen = ToEnvName("Recommend:Listen");
+    public static readonly string HttpListen = ToEnvName("Recommend:HttpListen");
     public static readonly string QdrantUrl = ToEnvName("Recommend:VectorIndex:Qdrant:Url");
     public static readonly string ShardCount = ToEnvName("Recommend:VectorIndex:Qdrant:ShardCount");
     public static readonly string ReplicationFactor = ToEnvName("Recommend:VectorIndex:Qdrant:ReplicationFactor");

@@ -80,7 +80,7 @@ public class KubernetesManifestTests
     }
 
     [Fact]
-    public void Service_grpc_port_is_h2c_on_the_listen_port()
+    public void Service_grpc_port_is_h2c_on_the_listen_port_and_the_http_port_serves_http()
     {
         var listenPort = new Uri(ServiceConfig[ConfigKeys.Listen]).Port;
         var container = ServiceDeployment.Containers.Single();
@@ -89,7 +89,13 @@ public class KubernetesManifestTests
 
         var services = Tree.OfKind("Service").Where(s => Tree.Selected(s.Root.StrMap("spec", "selector")).Contains(ServiceDeployment)).ToList();
         Assert.NotEmpty(services);
-        Assert.All(services.SelectMany(s => s.Root.Seq("spec", "ports")), p => Assert.Equal("kubernetes.io/h2c", p.Str("appProtocol")));
+        var ports = services.SelectMany(s => s.Root.Seq("spec", "ports")).ToList();
+        Assert.All(ports.Where(p => p.Str("name") == "grpc"), p => Assert.Equal("kubernetes.io/h2c", p.Str("appProtocol")));
+        // The second port speaks HTTP/1.1: the JSON API, the dashboard and /metrics.
+        var httpPort = new Uri(ServiceConfig[ConfigKeys.HttpListen]).Port;
+        Assert.All(ports.Where(p => p.Str("name") == "http"), p => Assert.Equal("http", p.Str("appProtocol")));
+        Assert.Equal(httpPort, container.Seq("ports").Single(p => p.Str("name") == "http").Int("containerPort"));
+        Assert.All(ports, p => Assert.Contains(p.Str("name"), new[] { "grpc", "http" }));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Recommend.Core.Experiments;
 using Recommend.Core.History;
 using Proto = Recommend.Contracts.V1;
 using static Recommend.Api.Grpc.RequestValidation;
@@ -6,7 +7,7 @@ using static Recommend.Api.Grpc.RequestValidation;
 namespace Recommend.Api.Grpc;
 
 /// <summary>recommend.v1.Events: validates the whole batch first, then stores it atomically.</summary>
-internal sealed class EventsGrpcService(IHistoryStore history, TimeProvider clock) : Proto.Events.EventsBase
+internal sealed class EventsGrpcService(IHistoryStore history, ExperimentAttribution attribution, TimeProvider clock) : Proto.Events.EventsBase
 {
     /// <summary>Clock skew tolerated on client timestamps; beyond it an event "from the future" is a client bug.</summary>
     private static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
@@ -17,6 +18,7 @@ internal sealed class EventsGrpcService(IHistoryStore history, TimeProvider cloc
         var now = clock.GetUtcNow();
         var events = request.Events.Select((e, i) => ToEvent(e, $"events[{i}]", now)).ToList();
         var result = await history.RecordEventsAsync(events, context.CancellationToken);
+        await attribution.ObserveAsync(events, context.CancellationToken);
         return new Proto.RecordEventsResponse { Accepted = result.Accepted, Duplicates = result.Duplicates };
     }
 

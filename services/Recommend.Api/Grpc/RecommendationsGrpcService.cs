@@ -1,39 +1,43 @@
 using Grpc.Core;
+using Recommend.Core.Experiments;
 using Recommend.Core.Ranking;
 using Proto = Recommend.Contracts.V1;
 using static Recommend.Api.Grpc.RequestValidation;
 
 namespace Recommend.Api.Grpc;
 
-/// <summary>recommend.v1.Recommendations: validates, calls the ranking engine, maps the answer.</summary>
-internal sealed class RecommendationsGrpcService(RecommendationEngine engine, RankingProfile profile)
+/// <summary>
+/// recommend.v1.Recommendations: validates, ranks through the experiment router (the placement's running experiment
+/// chooses the profile, or the default profile ranks), maps the answer.
+/// </summary>
+internal sealed class RecommendationsGrpcService(RecommendationEngine engine, ExperimentRouter experiments, RankingProfile profile)
     : Proto.Recommendations.RecommendationsBase
 {
     public override async Task<Proto.RecommendationResponse> Recommend(Proto.RecommendRequest request, ServerCallContext context)
     {
         var options = Options(request.Limit, request.Filter, request.UserId, request.IncludePurchased, request.Placement);
         var contextIds = Ids(request.ContextProductIds, "context_product_ids", required: false);
-        return (await engine.RecommendAsync(contextIds, options, profile, context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.RecommendAsync(contextIds, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 
     public override async Task<Proto.RecommendationResponse> SimilarProducts(Proto.SimilarProductsRequest request, ServerCallContext context)
     {
         var productId = Id(request.ProductId, "product_id");
         var options = Options(request.Limit, request.Filter, request.UserId, request.IncludePurchased, request.Placement);
-        return (await engine.SimilarProductsAsync(productId, options, profile, context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.SimilarProductsAsync(productId, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 
     public override async Task<Proto.RecommendationResponse> FrequentlyBoughtTogether(Proto.FrequentlyBoughtTogetherRequest request, ServerCallContext context)
     {
         var productIds = Ids(request.ProductIds, "product_ids", required: true);
         var options = Options(request.Limit, request.Filter, request.UserId, request.IncludePurchased, request.Placement);
-        return (await engine.FrequentlyBoughtTogetherAsync(productIds, options, profile, context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.FrequentlyBoughtTogetherAsync(productIds, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 
     public override async Task<Proto.RecommendationResponse> Trending(Proto.TrendingRequest request, ServerCallContext context)
     {
         var options = Options(request.Limit, request.Filter, request.UserId, request.IncludePurchased, request.Placement);
-        return (await engine.TrendingAsync(request.Category, options, profile, context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.TrendingAsync(request.Category, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 
     public override async Task<Proto.RecommendationResponse> SearchProducts(Proto.SearchProductsRequest request, ServerCallContext context)
@@ -41,6 +45,6 @@ internal sealed class RecommendationsGrpcService(RecommendationEngine engine, Ra
         if (string.IsNullOrWhiteSpace(request.Query)) throw Invalid("query", "must not be empty");
         // Search shows what was bought before too: people search for things they reorder.
         var options = Options(request.Limit, request.Filter, request.UserId, includePurchased: true, request.Placement);
-        return (await engine.SearchAsync(request.Query, options, profile, context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.SearchAsync(request.Query, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 }

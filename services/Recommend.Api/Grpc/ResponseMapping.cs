@@ -1,4 +1,5 @@
 using Recommend.Core.Catalog;
+using Recommend.Core.Experiments;
 using Recommend.Core.Ranking;
 using Proto = Recommend.Contracts.V1;
 
@@ -6,16 +7,20 @@ namespace Recommend.Api.Grpc;
 
 internal static class ResponseMapping
 {
-    public static Proto.RecommendationResponse ToProto(this RecommendationResult result)
+    public static Proto.RecommendationResponse ToProto(this ExperimentAnswer answer)
     {
+        var result = answer.Result;
         var response = new Proto.RecommendationResponse
         {
             RecommendationId = result.RecommendationId,
             Degraded = result.Degraded,
             RankingProfile = result.Profile,
+            ExperimentId = answer.ExperimentId ?? "",
+            Variant = answer.Variant ?? "",
         };
-        foreach (var item in result.Items)
+        for (var i = 0; i < result.Items.Count; i++)
         {
+            var item = result.Items[i];
             var proto = new Proto.RecommendedItem
             {
                 ProductId = item.Product.Id,
@@ -24,6 +29,7 @@ internal static class ResponseMapping
                 Price = item.Product.Price,
                 Category = item.Product.Category,
                 InStock = item.Product.InStock,
+                Variant = answer.Teams?[i] ?? "",
             };
             proto.Reasons.AddRange(item.Reasons.Select(r => new Proto.Reason
             {

@@ -1,5 +1,22 @@
 namespace Recommend.Core.Ranking;
 
+/// <summary>Where personalised recommendations gather candidates from.</summary>
+[Flags]
+public enum CandidateSources
+{
+    None = 0,
+    /// <summary>Vector neighbours of the user's profile and context items.</summary>
+    Similar = 1,
+    /// <summary>Products bought together with the user's recent items.</summary>
+    BoughtTogether = 2,
+    /// <summary>Time-decayed popularity (the cold-start fallback).</summary>
+    Trending = 4,
+    All = Similar | BoughtTogether | Trending,
+}
+
+/// <summary>What is wrong with a profile: the field (as configuration and the API spell it) and why.</summary>
+public sealed record ProfileProblem(string Field, string Message);
+
 /// <summary>
 /// Weights that blend the candidate signals into one score. An experiment variant is just another profile.
 /// </summary>
@@ -30,17 +47,25 @@ public sealed record RankingProfile
     /// <summary>Weight of each context item (page or cart) relative to the heaviest history item.</summary>
     public double ContextWeight { get; init; } = 2.0;
 
+    /// <summary>Candidate sources of personalised recommendations; the weights then blend what they found.</summary>
+    public CandidateSources Sources { get; init; } = CandidateSources.All;
+
     public static RankingProfile Default { get; } = new();
 
-    /// <summary>Describes what is wrong with the weights, or null when they are usable.</summary>
-    public string? Validate()
+    /// <summary>What is wrong with the profile, or null when it is usable.</summary>
+    public ProfileProblem? Validate()
     {
-        if (string.IsNullOrWhiteSpace(Name)) return "name is empty";
-        if (SimilarityWeight < 0 || CoPurchaseWeight < 0 || TrendingWeight < 0) return "weights must be ≥ 0";
-        if (SimilarityWeight + CoPurchaseWeight + TrendingWeight <= 0) return "at least one weight must be > 0";
-        if (DiversityLambda is < 0 or > 1) return "diversity lambda must be within [0, 1]";
-        if (ProfileHalfLife <= TimeSpan.Zero) return "profile half-life must be positive";
-        if (ProfileInteractions is < 1 or > 500) return "profile interactions must be within [1, 500]";
+        if (string.IsNullOrWhiteSpace(Name)) return new("name", "must not be empty");
+        foreach (var (field, weight) in new[] { ("similarity_weight", SimilarityWeight), ("co_purchase_weight", CoPurchaseWeight), ("trending_weight", TrendingWeight), ("context_weight", ContextWeight) })
+        {
+            if (!double.IsFinite(weight) || weight < 0) return new(field, "must be a finite number ≥ 0");
+        }
+        if (SimilarityWeight + CoPurchaseWeight + TrendingWeight <= 0) return new("similarity_weight", "at least one of the weights must be > 0");
+        if (!(DiversityLambda is >= 0 and <= 1)) return new("diversity_lambda", "must be within [0, 1]");
+        if (ProfileHalfLife <= TimeSpan.Zero) return new("profile_half_life", "must be positive");
+        if (ProfileInteractions is < 1 or > 500) return new("profile_interactions", "must be within [1, 500]");
+        if ((Sources & CandidateSources.All) == CandidateSources.None || (Sources & ~CandidateSources.All) != 0)
+            return new("candidate_sources", "must name at least one of similar, bought_together, trending");
         return null;
     }
 }

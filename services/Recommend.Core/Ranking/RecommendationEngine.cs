@@ -35,17 +35,22 @@ public sealed class RecommendationEngine(
             () => options.UserId is { } user
                 ? history.GetRecentInteractionsAsync(user, profile.ProfileInteractions, ct)
                 : Task.FromResult<IReadOnlyList<Interaction>>([]));
-        // Trending always joins with a small weight; for a cold-start user it is the whole answer.
-        var trending = SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => history.GetTrendingAsync(null, SourcePool, ct));
+        // Trending always joins with a small weight (unless the profile leaves it out); for a cold-start user it is the whole answer.
+        var trending = profile.Sources.HasFlag(CandidateSources.Trending)
+            ? SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => history.GetTrendingAsync(null, SourcePool, ct))
+            : Task.FromResult<IReadOnlyList<TrendingProduct>>([]);
         await Task.WhenAll(context, purchased, interactions, trending);
         run.Exclude(contextProductIds);
         run.Exclude(purchased.Result);
         var anchors = Anchors.From(interactions.Result, contextProductIds, profile);
         run.AddAnchors(anchors);
 
-        var neighbours = SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct));
-        var coPurchases = SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[],
-            () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct));
+        var neighbours = profile.Sources.HasFlag(CandidateSources.Similar)
+            ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct))
+            : Task.FromResult(NeighbourHits.None);
+        var coPurchases = profile.Sources.HasFlag(CandidateSources.BoughtTogether)
+            ? SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct))
+            : Task.FromResult<IReadOnlyList<CoPurchase>>([]);
         await Task.WhenAll(neighbours, coPurchases);
         AddNeighbours(run, neighbours.Result, anchor: null);
         AddCoPurchases(run, coPurchases.Result);

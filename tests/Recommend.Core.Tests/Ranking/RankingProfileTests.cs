@@ -12,19 +12,24 @@ public class RankingProfileTests
 
     public static TheoryData<RankingProfile, string> Invalid => new()
     {
-        { RankingProfile.Default with { Name = " " }, "name is empty" },
-        { RankingProfile.Default with { TrendingWeight = -0.1 }, "weights must be ≥ 0" },
-        { RankingProfile.Default with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0 }, "at least one weight must be > 0" },
-        { RankingProfile.Default with { DiversityLambda = 1.5 }, "diversity lambda must be within [0, 1]" },
-        { RankingProfile.Default with { ProfileHalfLife = TimeSpan.Zero }, "profile half-life must be positive" },
-        { RankingProfile.Default with { ProfileInteractions = 0 }, "profile interactions must be within [1, 500]" },
-        { RankingProfile.Default with { ProfileInteractions = 501 }, "profile interactions must be within [1, 500]" },
+        { RankingProfile.Default with { Name = " " }, "name" },
+        { RankingProfile.Default with { TrendingWeight = -0.1 }, "trending_weight" },
+        { RankingProfile.Default with { CoPurchaseWeight = double.NaN }, "co_purchase_weight" },
+        { RankingProfile.Default with { ContextWeight = double.PositiveInfinity }, "context_weight" },
+        { RankingProfile.Default with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0 }, "similarity_weight" },
+        { RankingProfile.Default with { DiversityLambda = 1.5 }, "diversity_lambda" },
+        { RankingProfile.Default with { DiversityLambda = double.NaN }, "diversity_lambda" },
+        { RankingProfile.Default with { ProfileHalfLife = TimeSpan.Zero }, "profile_half_life" },
+        { RankingProfile.Default with { ProfileInteractions = 0 }, "profile_interactions" },
+        { RankingProfile.Default with { ProfileInteractions = 501 }, "profile_interactions" },
+        { RankingProfile.Default with { Sources = CandidateSources.None }, "candidate_sources" },
+        { RankingProfile.Default with { Sources = (CandidateSources)8 }, "candidate_sources" },
     };
 
     [Theory]
     [MemberData(nameof(Invalid))]
-    public void Unusable_weights_are_named(RankingProfile profile, string problem)
+    public void Unusable_settings_name_the_field_at_fault(RankingProfile profile, string field)
     {
-        Assert.Equal(problem, profile.Validate());
+        Assert.Equal(field, profile.Validate()?.Field);
     }
 }

@@ -1,6 +1,7 @@
 using Recommend.Core.Vectors;
+using Recommend.Indexing.Jobs;
 
-namespace Recommend.Indexing.Jobs;
+namespace Recommend.Sql;
 
 /// <summary>
 /// Jobs and shards as the SQL stores keep them (enums as integers, times as unix milliseconds), for Dapper. Both stores

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Recommend.Api.Composition;
+
+namespace Recommend.Cli.Tests;
+
+/// <summary><c>recommend experiments …</c> as a growth analyst runs them, against a real host on loopback.</summary>
+public sealed class ExperimentCommandTests : IAsyncLifetime
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("experiments-cli-").FullName;
+    private WebApplication _host = null!;
+    private string _server = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = RecommendHost.Create([
+            "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={_data}",
+            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning",
+        ]);
+        await _host.StartAsync();
+        _server = _host.Services.GetRequiredService<ListenAddresses>().Grpc;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        await _host.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    private Task<CliProcess.Result> RunAsync(params string[] arguments) => CliProcess.RunAsync("", [.. arguments, "--server", _server]);
+
+    [Fact]
+    public async Task An_experiment_is_created_from_yaml_started_reported_as_a_table_and_stopped()
+    {
+        var file = Path.Combine(_data, "home-diversity.yaml");
+        await File.WriteAllTextAsync(file, """
+            experiment_id: home-diversity
+            name: "Home: more diverse"
+            placements: [home]
+            mode: ab
+            attribution_window: 43200s
+            variants:
+              - name: A
+                weight: 1
+                control: true
+              - name: B
+                weight: 1
+                profile:
+                  diversity_lambda: 0.5
+                  candidate_sources: [similar, trending]
+            """);
+
+        var created = await RunAsync("experiments", "create", file);
+        Assert.True(created.ExitCode == 0, created.Errors);
+        Assert.Contains("home-diversity", string.Join('\n', created.Lines));
+
+        var started = await RunAsync("experiments", "start", "home-diversity");
+        Assert.Contains("running", string.Join('\n', started.Lines));
+        var shown = await RunAsync("experiments", "show", "home-diversity");
+        using var json = JsonDocument.Parse(string.Join('\n', shown.Lines));
+        Assert.Equal("43200s", json.RootElement.GetProperty("attributionWindow").GetString());
+        Assert.Equal(0.5, json.RootElement.GetProperty("variants")[1].GetProperty("profile").GetProperty("diversityLambda").GetDouble());
+        Assert.Equal(["similar", "trending"], json.RootElement.GetProperty("variants")[1].GetProperty("profile").GetProperty("candidateSources")
+            .EnumerateArray().Select(s => s.GetString()));
+
+        var list = string.Join('\n', (await RunAsync("experiments", "list")).Lines);
+        Assert.Contains("home-diversity", list);
+        var report = await RunAsync("experiments", "report", "home-diversity");
+        Assert.True(report.ExitCode == 0, report.Errors);
+        var table = string.Join('\n', report.Lines);
+        Assert.Contains("SRM check passed", table);
+        Assert.Contains("conversion_rate", table);
+        Assert.Contains("Always-valid", table);
+        using var reportJson = JsonDocument.Parse(string.Join('\n', (await RunAsync("experiments", "report", "home-diversity", "--json")).Lines));
+        Assert.Equal(2, reportJson.RootElement.GetProperty("variants").GetArrayLength());
+
+        Assert.Contains("stopped", string.Join('\n', (await RunAsync("experiments", "stop", "home-diversity")).Lines));
+    }
+
+    [Fact]
+    public async Task A_refused_experiment_fails_the_command_with_the_servers_reason()
+    {
+        var file = Path.Combine(_data, "broken.json");
+        await File.WriteAllTextAsync(file, """{"experiment": {"name": "broken", "placements": ["home"], "variants": [{"name": "A", "control": true, "weight": 1}]}}""");
+
+        var result = await RunAsync("experiments", "create", file);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("experiment.variants", result.Errors + string.Join('\n', result.Lines));
+    }
+}
