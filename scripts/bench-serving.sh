@@ -23,7 +23,8 @@ cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
 
 serve() { # name port extra-args...
   local name=$1 port=$2; shift 2
-  dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:DataDirectory="$work/$name" \
+  dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:HttpListen="http://127.0.0.1:$((port + 1000))" \
+    --Recommend:DataDirectory="$work/$name" \
     --Logging:LogLevel:Default=Warning "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 300); do cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && return; sleep 1; done

@@ -23,15 +23,16 @@ internal static class BenchCommand
         var rate = new Option<int>("--rate") { Description = "Requests per second", DefaultValueFactory = _ => 200 };
         var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up seconds", DefaultValueFactory = _ => 5 };
+        var placement = new Option<string>("--placement") { Description = "Placement the requests name (an experiment running there serves them)", DefaultValueFactory = _ => "" };
         var command = new Command("bench", "Fixed-rate latency benchmark of one call against a running server (ids from the bundled sample)")
         {
-            server, call, rate, seconds, warmup,
+            server, call, rate, seconds, warmup, placement,
         };
         command.SetAction(async (r, ct) =>
         {
             using var channel = ServerConnection.Open(r.GetValue(server)!);
             var client = new Recommendations.RecommendationsClient(channel);
-            var send = Request(client, r.GetValue(call)!, await SampleIdsAsync(ct));
+            var send = Request(client, r.GetValue(call)!, r.GetValue(placement)!, await SampleIdsAsync(ct));
             await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
             var result = await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
             Console.WriteLine(result.Format(r.GetValue(call)!, r.GetValue(rate)));
@@ -49,17 +50,17 @@ internal static class BenchCommand
         return new SampleIds(SampleCatalog.Products().Select(p => p.Id).ToArray(), users.Order().ToArray());
     }
 
-    private static Func<int, Task> Request(Recommendations.RecommendationsClient client, string call, SampleIds ids)
+    private static Func<int, Task> Request(Recommendations.RecommendationsClient client, string call, string placement, SampleIds ids)
     {
         string Product(int i) => ids.Products[(int)((uint)(i * 7919) % ids.Products.Length)];
         string User(int i) => ids.Users[(int)((uint)(i * 104729) % ids.Users.Length)];
         return call switch
         {
-            "similar" => i => client.SimilarProductsAsync(new SimilarProductsRequest { ProductId = Product(i) }).ResponseAsync,
-            "recommend" => i => client.RecommendAsync(new RecommendRequest { UserId = User(i), ContextProductIds = { Product(i) } }).ResponseAsync,
-            "bought-together" => i => client.FrequentlyBoughtTogetherAsync(new FrequentlyBoughtTogetherRequest { ProductIds = { Product(i) } }).ResponseAsync,
-            "trending" => _ => client.TrendingAsync(new TrendingRequest()).ResponseAsync,
-            "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Product(i) }).ResponseAsync,
+            "similar" => i => client.SimilarProductsAsync(new SimilarProductsRequest { ProductId = Product(i), Placement = placement }).ResponseAsync,
+            "recommend" => i => client.RecommendAsync(new RecommendRequest { UserId = User(i), ContextProductIds = { Product(i) }, Placement = placement }).ResponseAsync,
+            "bought-together" => i => client.FrequentlyBoughtTogetherAsync(new FrequentlyBoughtTogetherRequest { ProductIds = { Product(i) }, Placement = placement }).ResponseAsync,
+            "trending" => _ => client.TrendingAsync(new TrendingRequest { Placement = placement }).ResponseAsync,
+            "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Product(i), Placement = placement }).ResponseAsync,
             _ => throw new ArgumentException($"unknown call '{call}'"),
         };
     }

@@ -69,11 +69,14 @@ public sealed class Reindexer
             await ExecuteAsync(run, lease.Stopping);
             return (run.Job, await lease.EndAsync(ReindexState.Succeeded, error: null));
         }
-        catch (Exception) when (ct.IsCancellationRequested || lease.LeaseLost)
+        catch (Exception e) when (ct.IsCancellationRequested || lease.LeaseLost)
         {
-            // Stopping, crashing, or another runner took the unit over: its state is not ours to write.
+            // Stopping, crashing, or another runner took the unit over (or its job ended): its state is not ours to write.
             _logger.LogWarning("Reindex {Unit} stopped at {Phase} after {Checkpoint}; it resumes from there", unit, lease.Run.Phase, lease.Run.Checkpoint);
-            throw;
+            // Whatever failed once the lease was gone (e.g. a write to the version a failed shard's job just deleted) is a
+            // consequence of that, and callers see it as the stop it is.
+            if (e is OperationCanceledException) throw;
+            throw new OperationCanceledException($"reindex {unit} stopped: its lease is gone", e);
         }
         catch (Exception) when (lease.CancelRequested)
         {

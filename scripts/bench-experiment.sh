@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# What a running experiment costs a storefront call: Recommend p50/p99 at a fixed rate on the bundled catalog (embedded
+# default), on one host in one run — without an experiment, with a running A/B experiment on the requests' placement
+# (assignment, variant ranking, exposure logging), with an interleaving one (two rankings merged), and without again.
+# Usage: scripts/bench-experiment.sh [rate=200] [seconds=30]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rate=${1:-200}
+seconds=${2:-30}
+work=$(mktemp -d)
+out="$work/build"
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null
+dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
+api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
+cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
+server=http://127.0.0.1:5281
+
+dotnet "$api" --Recommend:Listen="$server" --Recommend:HttpListen=http://127.0.0.1:5282 --Recommend:DataDirectory="$work/data" \
+  --Logging:LogLevel:Default=Warning >"$work/host.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do cli health --server "$server" 2>/dev/null | grep -q '^Serving' && break; sleep 1; done
+
+experiment() { # id placement mode
+  cat >"$work/$1.yaml" <<YAML
+experiment_id: $1
+name: bench $1
+placements: [$2]
+mode: $3
+variants:
+  - { name: A, weight: 1, control: true }
+  - { name: B, weight: 1, profile: { diversity_lambda: 0.5, co_purchase_weight: 1.2 } }
+YAML
+  cli experiments create "$work/$1.yaml" --server "$server" >/dev/null
+  cli experiments start "$1" --server "$server" >/dev/null
+}
+
+bench() { # label placement
+  printf "| %s " "$1"; cli bench --server "$server" --call recommend --rate "$rate" --seconds "$seconds" --warmup 5 --placement "$2"
+}
+
+echo "| setting | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms | sender late max ms |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+bench "no experiment" home
+experiment bench-ab home ab
+bench "A/B running" home
+experiment bench-il cart interleaving
+bench "interleaving running" cart
+bench "no experiment (again)" pdp
+cli experiments report bench-ab --server "$server" | grep -E "^│ (A|B) " | head -2 >&2 || true
