@@ -7,25 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-200}
 seconds=${2:-30}
-work=$(mktemp -d)
-out="$work/build"
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null
-dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
-api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
-cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
+trap 'stop_hosts; rm -rf "$work"' EXIT
+source scripts/bench-host.sh
+serve experiments 5281
 server=http://127.0.0.1:5281
-
-dotnet "$api" --Recommend:Listen="$server" --Recommend:HttpListen=http://127.0.0.1:5282 --Recommend:DataDirectory="$work/data" \
-  --Logging:LogLevel:Default=Warning >"$work/host.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 300); do cli health --server "$server" 2>/dev/null | grep -q '^Serving' && break; sleep 1; done
 
 experiment() { # id placement mode
   cat >"$work/$1.yaml" <<YAML

@@ -6,30 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-200}
 seconds=${2:-30}
-work=$(mktemp -d)
-out="$work/build"
-pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_hosts
   [ -n "${pgdata:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" stop -m fast >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null
-dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
-api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
-cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
-
-serve() { # name port extra-args...
-  local name=$1 port=$2; shift 2
-  dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:HttpListen="http://127.0.0.1:$((port + 1000))" \
-    --Recommend:DataDirectory="$work/$name" \
-    --Logging:LogLevel:Default=Warning "$@" >"$work/$name.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 300); do cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && return; sleep 1; done
-  echo "host $name did not become ready" >&2; cat "$work/$name.log" >&2; exit 1
-}
+source scripts/bench-host.sh
 
 bench() { # name port
   for call in similar recommend; do

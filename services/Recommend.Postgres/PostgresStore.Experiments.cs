@@ -126,11 +126,13 @@ public sealed partial class PostgresStore : IExperimentStore
     public Task<ExperimentTotals> GetTotalsAsync(TotalsQuery query, CancellationToken ct) =>
         RunAsync(async connection =>
         {
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var experiment = await ReadExperimentAsync(connection, transaction, query.ExperimentId, ct);
             var parameters = new
             {
                 id = query.ExperimentId, from = query.From.UtcDateTime, to = query.To.UtcDateTime, window = query.AttributionWindow, pre = query.PrePeriod,
+                interleaving = experiment?.Mode == ExperimentMode.Interleaving,
             };
-            await using var transaction = await connection.BeginTransactionAsync(ct);
             // Temporary tables of this transaction: the exposed users and their credited events, read by the sums below.
             await connection.ExecuteAsync(new CommandDefinition(CreditedEventsSql, parameters, transaction, cancellationToken: ct));
             var variants = (await connection.QueryAsync<VariantSumsRow>(new CommandDefinition(VariantSumsSql, parameters, transaction, cancellationToken: ct)))
@@ -138,7 +140,7 @@ public sealed partial class PostgresStore : IExperimentStore
             var daily = (await connection.QueryAsync<DailyRow>(new CommandDefinition(DailySql, parameters, transaction, cancellationToken: ct)))
                 .Select(r => r.ToTotals()).ToList();
             InterleavingTotals? interleaving = null;
-            if (await ReadExperimentAsync(connection, transaction, query.ExperimentId, ct) is { Mode: ExperimentMode.Interleaving, Variants: [var a, var b] })
+            if (experiment is { Mode: ExperimentMode.Interleaving, Variants: [var a, var b] })
             {
                 var row = await connection.QuerySingleAsync<TeamRow>(new CommandDefinition(TeamsSql, new { a = a.Name, b = b.Name }, transaction, cancellationToken: ct));
                 interleaving = row.ToTotals(a.Name, b.Name);
@@ -148,22 +150,32 @@ public sealed partial class PostgresStore : IExperimentStore
         }, ct);
 
     private static readonly string CreditedEventsSql = $"""
-        create temp table report_users on commit drop as
-            select user_id, min(variant) as variant, min(occurred_at) as first_at, count(*) as exposures
+        -- One pass over the exposures, grouped two ways: per user (first exposure, count) and per UTC day and variant.
+        create temp table report_scan on commit drop as
+            select user_id, date_trunc('day', occurred_at, 'UTC') as day, variant, min(variant) as user_variant,
+                min(occurred_at) as first_at, count(*) as exposures
             from exposures where experiment_id = @id and occurred_at >= @from and occurred_at < @to
-            group by user_id;
+            group by grouping sets ((user_id), (date_trunc('day', occurred_at, 'UTC'), variant));
+        create temp table report_users on commit drop as
+            select user_id, user_variant as variant, first_at, exposures from report_scan where user_id is not null;
         analyze report_users;
+        -- An event counts by its answer (quoting an answer shown to that user) or, without one, by an exposure of the same
+        -- product to the same user within the window. Teams matter only when interleaving (in A/B the team is the variant).
+        -- The answer check is a scalar subquery so that it stays a probe of the primary key per event (as an EXISTS it
+        -- gets planned as a hash of every exposure of the experiment).
         create temp table report_credited on commit drop as
             select e.event_id, e.user_id, e.type, e.price * e.quantity as amount, e.occurred_at, u.variant,
-                case when e.recommendation_id is not null
-                    then (select x.team from exposures x where x.recommendation_id = e.recommendation_id and x.product_id = e.product_id and x.user_id = e.user_id
-                            and x.experiment_id = @id and x.occurred_at >= @from and x.occurred_at < @to)
-                    else (select x.team from exposures x where x.experiment_id = @id and x.user_id = e.user_id and x.product_id = e.product_id
+                case when e.recommendation_id is null
+                    then (select x.team from exposures x where x.experiment_id = @id and x.user_id = e.user_id and x.product_id = e.product_id
                             and x.occurred_at <= e.occurred_at and x.occurred_at >= e.occurred_at - @window and x.occurred_at >= @from
                           order by x.occurred_at desc limit 1)
+                    when @interleaving
+                    then (select x.team from exposures x where x.recommendation_id = e.recommendation_id and x.product_id = e.product_id
+                            and x.user_id = e.user_id)
                 end as team,
-                e.recommendation_id is not null and exists (select 1 from exposures x where x.recommendation_id = e.recommendation_id
-                    and x.experiment_id = @id and x.user_id = e.user_id and x.occurred_at >= @from and x.occurred_at < @to) as by_answer
+                e.recommendation_id is not null and (select true from exposures x where x.recommendation_id = e.recommendation_id
+                    and x.experiment_id = @id and x.user_id = e.user_id and x.occurred_at >= @from and x.occurred_at < @to limit 1) is not null
+                    as by_answer
             from report_users u join events e on e.user_id = u.user_id
             where e.type in ({(int)EventType.Click}, {(int)EventType.AddToCart}, {(int)EventType.Purchase})
                 and e.occurred_at >= u.first_at and e.occurred_at < @to;
@@ -201,18 +213,17 @@ public sealed partial class PostgresStore : IExperimentStore
         """;
 
     private static readonly string DailySql = $"""
-        select Day, Variant, sum(Exposures)::bigint as Exposures, sum(Clicks)::bigint as Clicks, sum(Purchases)::bigint as Purchases,
-            sum(Revenue)::float8 as Revenue
+        select to_char(day, 'YYYY-MM-DD') as Day, Variant, sum(Exposures)::bigint as Exposures, sum(Clicks)::bigint as Clicks,
+            sum(Purchases)::bigint as Purchases, sum(Revenue)::float8 as Revenue
         from (
-            select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD') as Day, variant as Variant, count(*) as Exposures,
-                0::bigint as Clicks, 0::bigint as Purchases, 0::float8 as Revenue
-            from exposures where experiment_id = @id and occurred_at >= @from and occurred_at < @to group by 1, 2
+            select day, variant as Variant, exposures as Exposures, 0::bigint as Clicks, 0::bigint as Purchases, 0::float8 as Revenue
+            from report_scan where user_id is null
             union all
-            select to_char(occurred_at at time zone 'UTC', 'YYYY-MM-DD'), variant, 0,
+            select date_trunc('day', occurred_at, 'UTC'), variant, 0,
                 count(*) filter (where type = {(int)EventType.Click}), count(*) filter (where type = {(int)EventType.Purchase}),
                 coalesce(sum(amount) filter (where type = {(int)EventType.Purchase}), 0)
             from report_credited group by 1, 2) days
-        group by Day, Variant order by Day, Variant
+        group by day, Variant order by day, Variant
         """;
 
     private static readonly string TeamsSql = $"""

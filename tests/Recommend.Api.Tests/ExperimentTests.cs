@@ -133,6 +133,22 @@ public sealed class ExperimentTests(ITestOutputHelper output) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Exposures_queued_when_the_host_stops_cleanly_are_written_before_it_exits()
+    {
+        var experiment = await shop.StartAsync(ExperimentSimulation.Design("shutdown", "home"));
+        var served = await shop.RunUsersAsync("bye", 0, 200, "home", _ => 0, buyAfterClick: 0);
+
+        // Stopped at once: whatever the 200 ms flush had not written yet is drained on the way down.
+        var directory = host.DataDirectory;
+        await host.StopAsync();
+        host = await RunningHost.StartAsync(seedSample: false, directory);
+
+        var report = await host.Experiments.GetExperimentReportAsync(new GetExperimentReportRequest { ExperimentId = experiment.ExperimentId });
+        Assert.Equal(served, report.Variants.Sum(v => v.UsersExposed));
+        Assert.Equal(served * 6, report.Variants.Sum(v => v.Exposures));
+    }
+
+    [Fact]
     public async Task The_rules_that_protect_the_statistics_are_enforced_with_clear_statuses()
     {
         async Task<RpcException> Refused(Func<Task> call) => await Assert.ThrowsAsync<RpcException>(call);

@@ -47,8 +47,25 @@ var cluster = new PostgresCluster { ServerSettings = ["shared_buffers=512MB", "w
 await cluster.InitializeAsync();
 try
 {
-    await using var postgres = await PostgresStore.OpenAsync(await cluster.CreateDatabaseAsync(), ct);
-    await RunAsync("postgres", postgres);
+    var connectionString = await cluster.CreateDatabaseAsync();
+    await using var postgres = await PostgresStore.OpenAsync(connectionString, ct);
+    await RunAsync("postgres", postgres, async () =>
+    {
+        // What autovacuum does after a bulk insert (statistics, visibility map for index-only scans), done at once.
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync(ct);
+        foreach (var table in new[] { "exposures", "events" })
+        {
+            await using var vacuum = new Npgsql.NpgsqlCommand($"vacuum analyze {table}", connection);
+            await vacuum.ExecuteNonQueryAsync(ct);
+        }
+    });
+    if (Environment.GetEnvironmentVariable("RECOMMEND_BENCH_PAUSE") is { Length: > 0 } pauseFile)
+    {
+        // Profiling: leave the loaded database up until the file named by the variable appears.
+        File.WriteAllText(pauseFile + ".conn", connectionString);
+        while (!File.Exists(pauseFile)) await Task.Delay(1000);
+    }
 }
 finally
 {
@@ -58,14 +75,14 @@ var directory = Directory.CreateTempSubdirectory("experiments-bench-").FullName;
 try
 {
     await using var sqlite = SqliteStore.Open(Path.Combine(directory, "recommend.db"));
-    await RunAsync("sqlite", sqlite);
+    await RunAsync("sqlite", sqlite, () => Task.CompletedTask);
 }
 finally
 {
     Directory.Delete(directory, recursive: true);
 }
 
-async Task RunAsync<TStore>(string name, TStore store) where TStore : IExperimentStore, IHistoryStore
+async Task RunAsync<TStore>(string name, TStore store, Func<Task> settle) where TStore : IExperimentStore, IHistoryStore
 {
     await store.SaveDraftAsync(experiment, ct);
     await store.StartExperimentAsync("bench", start, ct);
@@ -73,6 +90,7 @@ async Task RunAsync<TStore>(string name, TStore store) where TStore : IExperimen
     foreach (var batch in exposures.Chunk(10_000)) await store.RecordExposuresAsync(batch, ct);
     var loadSeconds = load.Elapsed.TotalSeconds;
     foreach (var batch in events.Chunk(5_000)) await store.RecordEventsAsync(batch, ct);
+    await settle();
 
     var reporter = new ExperimentReporter(store);
     var stored = (await store.GetExperimentAsync("bench", ct))!;

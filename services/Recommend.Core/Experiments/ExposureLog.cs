@@ -38,8 +38,8 @@ public sealed class ExposureLog(IExperimentStore store, ExperimentMetrics metric
         {
             while (await _queue.Reader.WaitToReadAsync(stopping))
             {
-                // Let a batch fill a little: one write of many rows costs about what one row does.
-                await Task.Delay(_options.FlushInterval, stopping);
+                // Let a batch fill a little (one write of many rows costs about what one row does) — unless a full one waits.
+                if (_queue.Reader.Count < _options.BatchSize) await Task.Delay(_options.FlushInterval, stopping);
                 while (batch.Count < _options.BatchSize && _queue.Reader.TryRead(out var exposure)) batch.Add(exposure);
                 await WriteAsync(batch, stopping);
             }

@@ -1,0 +1,23 @@
+# Sourced by the bench scripts: builds the host and the CLI in Release into a scratch directory, and starts hosts.
+#   serve NAME PORT [extra host arguments…]   — a host on PORT (HTTP on PORT+1000), data in $work/NAME, waits until SERVING
+#   cli ARGS…                                 — the built CLI
+# The caller's trap must call stop_hosts and remove $work.
+work=$(mktemp -d)
+out="$work/build"
+pids=()
+stop_hosts() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+
+dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null
+dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
+api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
+cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
+
+serve() { # name port extra-args...
+  local name=$1 port=$2; shift 2
+  dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:HttpListen="http://127.0.0.1:$((port + 1000))" \
+    --Recommend:DataDirectory="$work/$name" \
+    --Logging:LogLevel:Default=Warning "$@" >"$work/$name.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 300); do cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && return; sleep 1; done
+  echo "host $name did not become ready" >&2; cat "$work/$name.log" >&2; exit 1
+}
