@@ -43,10 +43,12 @@ internal sealed class ExperimentSimulation(RunningHost host)
     /// <summary>
     /// Users <paramref name="first"/> … first + count − 1 each get one answer on <paramref name="placement"/> (similar
     /// products, or with <paramref name="personalised"/> their recommendations) and react to it. Returns how many users
-    /// were shown something.
+    /// were shown something. With <paramref name="mixedActivity"/> users differ as real shoppers do: a quarter are keen
+    /// (3× the base chances), the rest browse (0.3×) — the between-user variance that an A/B test must average out and
+    /// an interleaved answer, compared within each user, does not see.
     /// </summary>
     public async Task<int> RunUsersAsync(string prefix, int first, int count, string placement, ClickChance click, double buyAfterClick,
-        bool personalised = false)
+        bool personalised = false, bool mixedActivity = false)
     {
         var served = 0;
         await Parallel.ForEachAsync(Enumerable.Range(first, count), new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (i, ct) =>
@@ -62,11 +64,12 @@ internal sealed class ExperimentSimulation(RunningHost host)
                 }, cancellationToken: ct);
             if (answer.Items.Count == 0) return;
             Interlocked.Increment(ref served);
+            var activity = !mixedActivity ? 1.0 : random.NextDouble() < 0.25 ? 3.0 : 0.3;
             var events = new RecordEventsRequest();
             foreach (var item in answer.Items)
             {
                 var team = item.Variant.Length > 0 ? item.Variant : answer.Variant;
-                if (random.NextDouble() >= click(team)) continue;
+                if (random.NextDouble() >= Math.Min(0.95, click(team) * activity)) continue;
                 events.Events.Add(new Event
                 {
                     EventId = $"{user}-click-{item.ProductId}", Type = EventType.Click, UserId = user, ProductId = item.ProductId,
