@@ -1,11 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using Recommend.Core.Catalog;
-using Recommend.Core.Embeddings;
-using Recommend.Core.Experiments;
-using Recommend.Core.History;
-using Recommend.Core.Vectors;
-using Recommend.Indexing.Jobs;
+using Recommend.Sql;
 
 namespace Recommend.Postgres;
 
@@ -24,13 +19,7 @@ public static class PostgresServiceCollectionExtensions
         // Creating a data source does not connect; the first connection is the start-up's migration.
         services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         services.AddSingleton(provider => new PostgresStore(provider.GetRequiredService<NpgsqlDataSource>()));
-        services.AddSingleton<ICatalogStore>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IHistoryStore>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IEmbeddingCache>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IContentHashLedger>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IReindexJobStore>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IExperimentStore>(provider => provider.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IStoreReadiness>(provider => provider.GetRequiredService<PostgresStore>());
+        services.AddStorePorts<PostgresStore>();
         services.AddHostedService<PostgresStoreStartup>();
         return services;
     }

@@ -1,10 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Recommend.Core.Catalog;
-using Recommend.Core.Embeddings;
-using Recommend.Core.Experiments;
-using Recommend.Core.History;
-using Recommend.Core.Vectors;
-using Recommend.Indexing.Jobs;
+using Recommend.Sql;
 
 namespace Recommend.Sqlite;
 
@@ -21,13 +16,7 @@ public static class SqliteServiceCollectionExtensions
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(databasePath))!);
             return SqliteStore.Open(databasePath);
         });
-        services.AddSingleton<ICatalogStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IHistoryStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IEmbeddingCache>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IContentHashLedger>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IReindexJobStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IExperimentStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IStoreReadiness>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddStorePorts<SqliteStore>();
         return services;
     }
 }
