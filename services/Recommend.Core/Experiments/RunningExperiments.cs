@@ -5,7 +5,8 @@ namespace Recommend.Core.Experiments;
 /// <summary>
 /// The running experiments by placement, as serving reads them on every request: a snapshot refreshed from the store
 /// every few seconds in the background (another replica's start or stop shows within <see cref="RefreshInterval"/>), so
-/// no request waits on the database except the very first. If the store cannot be read, the last snapshot keeps serving.
+/// no request waits on the database except the very first. If the store cannot be read, the last snapshot keeps serving
+/// (none at all, if it never could, until a refresh succeeds).
 /// </summary>
 public sealed class RunningExperiments(IExperimentStore store, TimeProvider time, ILogger<RunningExperiments> logger)
 {
@@ -57,8 +58,10 @@ public sealed class RunningExperiments(IExperimentStore store, TimeProvider time
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Keep what was known; with nothing known yet, serve without experiments until the next refresh is due, so
+            // requests do not each wait on a store that is down.
             logger.LogWarning(e, "Could not read the running experiments; serving with the last known set");
-            return _snapshot;
+            return _snapshot ??= Empty with { LoadedAt = time.GetUtcNow() };
         }
         finally
         {
