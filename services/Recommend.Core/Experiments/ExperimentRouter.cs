@@ -72,7 +72,8 @@ public sealed class ExperimentRouter(RunningExperiments running, ExposureLog exp
     /// <summary>The experiment and arm a recommendation id names, or null for an answer outside any experiment.</summary>
     public static (string ExperimentId, string Variant)? ArmOf(string? recommendationId)
     {
-        if (recommendationId is null) return null;
+        // Most events quote no experiment answer: answer those without splitting (this runs for every event recorded).
+        if (recommendationId is null || !recommendationId.Contains(Separator)) return null;
         var parts = recommendationId.Split(Separator);
         return parts.Length == 3 ? (parts[1], parts[2]) : null;
     }

@@ -19,8 +19,6 @@ public sealed class ExposureLog(IExperimentStore store, ExperimentMetrics metric
         SingleReader = true,
     });
 
-    public int Depth => _queue.Reader.Count;
-
     /// <summary>Queues an answer's exposures; those that find the queue full are dropped and counted.</summary>
     public void Enqueue(IReadOnlyList<Exposure> exposures)
     {
