@@ -43,7 +43,12 @@ public sealed class RunningHost : IAsyncDisposable
     public static Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory = null, params string[] extraArgs) =>
         StartAsync(seedSample, dataDirectory, waitUntilServing: true, extraArgs);
 
-    public static async Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory, bool waitUntilServing, params string[] extraArgs)
+    public static Task<RunningHost> StartAsync(bool seedSample, string? dataDirectory, bool waitUntilServing, params string[] extraArgs) =>
+        StartAsync(seedSample, dataDirectory, waitUntilServing, configure: null, extraArgs);
+
+    /// <param name="configure">Applied to the builder before the host is built (log capture).</param>
+    public static async Task<RunningHost> StartAsync(
+        bool seedSample, string? dataDirectory, bool waitUntilServing, Action<WebApplicationBuilder>? configure, params string[] extraArgs)
     {
         var owns = dataDirectory is null;
         dataDirectory ??= Directory.CreateTempSubdirectory("recommend-e2e-").FullName;
@@ -56,7 +61,7 @@ public sealed class RunningHost : IAsyncDisposable
             "--Logging:LogLevel:Default=Warning",
             .. extraArgs,
         ];
-        var app = RecommendHost.Create(args);
+        var app = RecommendHost.Create(args, configure);
         await app.StartAsync();
         var host = new RunningHost(app, dataDirectory, owns);
         if (waitUntilServing) await host.WaitUntilServingAsync(TimeSpan.FromMinutes(2));
@@ -67,6 +72,17 @@ public sealed class RunningHost : IAsyncDisposable
     public async Task<int> UpsertProductsAsync(params Product[] products)
     {
         using var call = Catalog.UpsertProducts();
+        var request = new UpsertProductsRequest();
+        request.Products.AddRange(products);
+        await call.RequestStream.WriteAsync(request);
+        await call.RequestStream.CompleteAsync();
+        return (await call).Upserted;
+    }
+
+    /// <summary>Upserts products as one message, sending <paramref name="apiKey"/> as x-api-key.</summary>
+    public async Task<int> UpsertProductsWithKeyAsync(string apiKey, params Product[] products)
+    {
+        using var call = Catalog.UpsertProducts(new global::Grpc.Core.Metadata { { "x-api-key", apiKey } });
         var request = new UpsertProductsRequest();
         request.Products.AddRange(products);
         await call.RequestStream.WriteAsync(request);

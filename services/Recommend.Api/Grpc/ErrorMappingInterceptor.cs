@@ -10,6 +10,9 @@ namespace Recommend.Api.Grpc;
 /// </summary>
 internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
+    /// <summary>What UNAVAILABLE answers suggest: long enough for a pooled connection or a pod to come back.</summary>
+    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(1);
+
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
         TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -51,26 +54,26 @@ internal sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> l
 
     private RpcException? Map(Exception ex, ServerCallContext context)
     {
-        var status = ex switch
+        switch (ex)
         {
-            RpcException => (StatusCode?)null, // already a deliberate status
-            InvalidRequestException => StatusCode.InvalidArgument,
-            NotFoundException => StatusCode.NotFound,
-            PreconditionFailedException => StatusCode.FailedPrecondition,
-            DependencyUnavailableException => StatusCode.Unavailable,
-            OperationCanceledException when context.CancellationToken.IsCancellationRequested => StatusCode.Cancelled,
-            _ => StatusCode.Internal,
-        };
-        if (status is null) return null;
-        if (status == StatusCode.Internal) logger.LogError(ex, "Unhandled failure in {Method}", context.Method);
-        else if (status == StatusCode.Unavailable) logger.LogWarning(ex, "Dependency unavailable in {Method}", context.Method);
-        var detail = ex switch
-        {
-            InvalidRequestException invalid => $"{invalid.Field}: {invalid.Message}",
-            RecommendException => ex.Message,
-            _ when status == StatusCode.Cancelled => "cancelled by the client",
-            _ => "internal error; see server logs",
-        };
-        return new RpcException(new Status(status.Value, detail, ex));
+            case RpcException:
+                return null; // already a deliberate status
+            case InvalidRequestException invalid:
+                return RichStatus.InvalidArgument(invalid.Field, invalid.Message);
+            case NotFoundException:
+                return RichStatus.Build(StatusCode.NotFound, ex.Message);
+            case PreconditionFailedException:
+                return RichStatus.Build(StatusCode.FailedPrecondition, ex.Message);
+            case DependencyUnavailableException unavailable:
+                // The detail (addresses, socket errors) goes to the log; the client learns which dependency and when to retry.
+                logger.LogWarning(ex, "Dependency unavailable in {Method}", context.Method);
+                return RichStatus.Unavailable(ex.Message, unavailable.Dependency, RetryAfter);
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return RichStatus.Build(context.Deadline <= DateTime.UtcNow ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+                    context.Deadline <= DateTime.UtcNow ? "the deadline passed before the call finished" : "cancelled by the client");
+            default:
+                logger.LogError(ex, "Unhandled failure in {Method}", context.Method);
+                return RichStatus.Build(StatusCode.Internal, "internal error; see server logs");
+        }
     }
 }

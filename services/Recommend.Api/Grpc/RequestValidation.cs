@@ -12,8 +12,7 @@ internal static class RequestValidation
     public const int MaxIdLength = 128;
     public const int MaxIdsPerRequest = 500;
 
-    public static RpcException Invalid(string field, string problem) =>
-        new(new Status(StatusCode.InvalidArgument, $"{field}: {problem}"));
+    public static RpcException Invalid(string field, string problem) => RichStatus.InvalidArgument(field, problem);
 
     public static string Id(string? value, string field)
     {
