@@ -59,6 +59,10 @@ public static class ServiceComposition
         })
             .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LivenessTag])
             .AddCheck<StoreHealthCheck>("store");
+        // After every gRPC registration: it replaces the method provider they add.
+        services.AnswerMalformedRequestsWithInvalidArgument();
+        // grpc-dotnet logs each refused call at information level; the rate-limited warning and the metrics suffice.
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
         return builder;
     }
 

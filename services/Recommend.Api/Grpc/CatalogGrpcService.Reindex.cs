@@ -24,11 +24,11 @@ internal sealed partial class CatalogGrpcService
             Proto.ReindexMode.Incremental => ReindexMode.Incremental,
             _ => throw Invalid("mode", "must be REINDEX_MODE_FULL or REINDEX_MODE_INCREMENTAL"),
         };
-        if (request.Source.Length > MaxSourceLength) throw Invalid("source", $"must be at most {MaxSourceLength} characters");
-        if (request.ModelId.Length > MaxModelIdLength) throw Invalid("model_id", $"must be at most {MaxModelIdLength} characters");
+        var source = Text(request.Source, "source", MaxSourceLength);
+        var modelId = Text(request.ModelId, "model_id", MaxModelIdLength);
 
         var job = await reindex.StartAsync(
-            new ReindexRequest(mode, request.Source, request.Dimension, request.ModelId, request.MaxBadRows), context.CancellationToken);
+            new ReindexRequest(mode, source, request.Dimension, modelId, request.MaxBadRows), context.CancellationToken);
         return new Proto.StartReindexResponse { JobId = job.Id };
     }
 
@@ -46,8 +46,7 @@ internal sealed partial class CatalogGrpcService
 
     public override async Task<Proto.IndexStatus> RollbackIndex(Proto.RollbackIndexRequest request, ServerCallContext context)
     {
-        if (request.Version.Length > MaxIdLength) throw Invalid("version", $"must be at most {MaxIdLength} characters");
-        return ToProto(await reindex.RollbackAsync(request.Version, context.CancellationToken));
+        return ToProto(await reindex.RollbackAsync(Name(request.Version, "version"), context.CancellationToken));
     }
 
     private static Proto.ReindexProgress ToProto(ReindexProgress progress)

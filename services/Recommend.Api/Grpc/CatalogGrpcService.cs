@@ -15,6 +15,8 @@ internal sealed partial class CatalogGrpcService(
 {
     private const int MaxTitleLength = 1_000;
     private const int MaxDescriptionLength = 20_000;
+    private const int MaxAttributes = 64;
+    private const int MaxAttributeValueLength = 1_000;
 
     /// <summary>Each message of the stream is validated whole and committed before the next is read.</summary>
     public override async Task<Proto.UpsertProductsResponse> UpsertProducts(
@@ -64,12 +66,17 @@ internal sealed partial class CatalogGrpcService(
 
     private static Product ToProduct(Proto.Product p, string field)
     {
-        var title = p.Title?.Trim() ?? "";
+        var id = Id(p.ProductId, $"{field}.product_id");
+        var title = Text(p.Title, $"{field}.title", MaxTitleLength).Trim();
         if (title.Length == 0) throw Invalid($"{field}.title", "must not be empty");
-        if (title.Length > MaxTitleLength) throw Invalid($"{field}.title", $"must be at most {MaxTitleLength} characters");
-        if (p.Description.Length > MaxDescriptionLength) throw Invalid($"{field}.description", $"must be at most {MaxDescriptionLength} characters");
-        if (p.Category.Length > MaxIdLength) throw Invalid($"{field}.category", $"must be at most {MaxIdLength} characters");
-        return new Product(Id(p.ProductId, $"{field}.product_id"), title, p.Description, p.Category,
-            Price(p.Price, $"{field}.price"), p.InStock, new Dictionary<string, string>(p.Attributes));
+        var description = Text(p.Description, $"{field}.description", MaxDescriptionLength);
+        var category = Name(p.Category, $"{field}.category");
+        if (p.Attributes.Count > MaxAttributes) throw Invalid($"{field}.attributes", $"at most {MaxAttributes} attributes, got {p.Attributes.Count}");
+        foreach (var (key, value) in p.Attributes)
+        {
+            Id(key, $"{field}.attributes (key)");
+            Text(value, $"{field}.attributes[{key}]", MaxAttributeValueLength);
+        }
+        return new Product(id, title, description, category, Price(p.Price, $"{field}.price"), p.InStock, new Dictionary<string, string>(p.Attributes));
     }
 }

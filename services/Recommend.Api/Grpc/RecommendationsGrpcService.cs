@@ -36,15 +36,17 @@ internal sealed class RecommendationsGrpcService(RecommendationEngine engine, Ex
 
     public override async Task<Proto.RecommendationResponse> Trending(Proto.TrendingRequest request, ServerCallContext context)
     {
+        var category = Name(request.Category, "category");
         var options = Options(request.Limit, request.Filter, request.UserId, request.IncludePurchased, request.Placement);
-        return (await experiments.RankAsync(options, profile, p => engine.TrendingAsync(request.Category, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.TrendingAsync(category, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 
     public override async Task<Proto.RecommendationResponse> SearchProducts(Proto.SearchProductsRequest request, ServerCallContext context)
     {
         if (string.IsNullOrWhiteSpace(request.Query)) throw Invalid("query", "must not be empty");
+        var query = Text(request.Query, "query", MaxQueryLength);
         // Search shows what was bought before too: people search for things they reorder.
         var options = Options(request.Limit, request.Filter, request.UserId, includePurchased: true, request.Placement);
-        return (await experiments.RankAsync(options, profile, p => engine.SearchAsync(request.Query, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
+        return (await experiments.RankAsync(options, profile, p => engine.SearchAsync(query, options, p, context.CancellationToken), context.CancellationToken)).ToProto();
     }
 }

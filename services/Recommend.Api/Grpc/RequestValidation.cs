@@ -11,6 +11,7 @@ internal static class RequestValidation
 {
     public const int MaxIdLength = 128;
     public const int MaxIdsPerRequest = 500;
+    public const int MaxQueryLength = 1_000;
 
     public static RpcException Invalid(string field, string problem) => RichStatus.InvalidArgument(field, problem);
 
@@ -18,6 +19,23 @@ internal static class RequestValidation
     {
         if (string.IsNullOrWhiteSpace(value)) throw Invalid(field, "must not be empty");
         if (value.Length > MaxIdLength) throw Invalid(field, $"must be at most {MaxIdLength} characters");
+        if (value.AsSpan().ContainsAnyInRange('\u0000', '\u001f') || value.Contains('\u007f'))
+            throw Invalid(field, "must not contain control characters");
+        return value;
+    }
+
+    /// <summary>A name such as a category or placement: optional, but when given held to the rules for ids.</summary>
+    public static string Name(string? value, string field) => string.IsNullOrEmpty(value) ? "" : Id(value, field);
+
+    /// <summary>Free text (titles, descriptions, queries): bounded, and no control characters but tabs and line breaks.</summary>
+    public static string Text(string? value, string field, int maxLength)
+    {
+        value ??= "";
+        if (value.Length > maxLength) throw Invalid(field, $"must be at most {maxLength} characters, got {value.Length}");
+        foreach (var c in value)
+        {
+            if (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) throw Invalid(field, "must not contain control characters other than tab and line breaks");
+        }
         return value;
     }
 
@@ -48,6 +66,7 @@ internal static class RequestValidation
         if (min > max) throw Invalid("filter.min_price", $"must not exceed filter.max_price ({min} > {max})");
         var categories = filter.Categories.ToList();
         if (categories.Count > MaxIdsPerRequest) throw Invalid("filter.categories", $"at most {MaxIdsPerRequest} categories");
+        for (var i = 0; i < categories.Count; i++) Id(categories[i], $"filter.categories[{i}]");
         return new ProductFilter(
             categories.ToHashSet(StringComparer.Ordinal), min, max, filter.InStockOnly,
             Ids(filter.ExcludeProductIds, "filter.exclude_product_ids", required: false).ToHashSet(StringComparer.Ordinal));
@@ -60,5 +79,5 @@ internal static class RequestValidation
     }
 
     public static RequestOptions Options(int limit, Proto.ProductFilter? filter, string? userId, bool includePurchased, string? placement) =>
-        new(Limit(limit), Filter(filter), OptionalId(userId, "user_id"), includePurchased, string.IsNullOrEmpty(placement) ? null : placement);
+        new(Limit(limit), Filter(filter), OptionalId(userId, "user_id"), includePurchased, OptionalId(placement, "placement"));
 }

@@ -21,7 +21,6 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public CancellationToken CancellationToken { get; } = ct;
     public bool Degraded { get; private set; }
     public IReadOnlyDictionary<string, float[]> AnchorVectors { get; set; } = new Dictionary<string, float[]>();
-    public string? SearchQuery { get; set; }
 
     public int CandidateCount => candidates.Count;
     public IEnumerable<string> CandidateIds => candidates.Keys;
@@ -108,7 +107,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
             reasons.Add((Profile.TrendingWeight * candidate.Trending, new Reason(ReasonKind.Trending, null,
                 candidate.TrendingCategory is { Length: > 0 } category ? $"Trending in {category}" : "Trending now")));
         if (candidate.SearchMatch > 0)
-            reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, $"Matches \"{SearchQuery}\"")));
+            reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, "Matches your search")));
 
         return reasons.OrderByDescending(r => r.Weight).Select(r => r.Reason).ToList();
     }

@@ -113,7 +113,6 @@ public sealed class RecommendationEngine(
         var vector = await embedder.EmbedQueryAsync(query, ct);
         var hits = await index.SearchAsync(new VectorQuery(vector, Math.Max(options.Limit, SourcePool / 2), run.IndexFilter), ct);
         foreach (var hit in hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSearchMatch(hit.Score);
-        run.SearchQuery = query;
         // Search results keep relevance order: diversity would push exact matches down.
         return await FinishAsync(run, diversify: false, ct);
     }
