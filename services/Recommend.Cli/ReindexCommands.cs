@@ -29,7 +29,9 @@ internal static class ReindexCommands
         var model = new Option<string?>("--model") { Description = "Expected model id; refused unless the server has it loaded" };
         var maxBadRows = new Option<int>("--max-bad-rows") { Description = "Bad source rows tolerated (-1 = unlimited)" };
         var wait = new Option<bool>("--wait") { Description = "Follow the job to its end; exit non-zero unless it succeeds" };
-        var start = new Command("start", "Start a re-indexing job") { server, mode, source, dimension, model, maxBadRows, wait, progress };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Start nothing; print what the run would add and delete" };
+        var allowMassDeletion = new Option<bool>("--allow-mass-deletion") { Description = "Run even if the file would delete more than the server's MaxDeletionShare of the catalog" };
+        var start = new Command("start", "Start a re-indexing job") { server, mode, source, dimension, model, maxBadRows, wait, progress, dryRun, allowMassDeletion };
         start.SetAction(async (r, ct) =>
         {
             using var channel = ServerConnection.Open(r.GetValue(server)!);
@@ -41,7 +43,14 @@ internal static class ReindexCommands
                 Dimension = r.GetValue(dimension),
                 ModelId = r.GetValue(model) ?? "",
                 MaxBadRows = r.GetValue(maxBadRows),
+                DryRun = r.GetValue(dryRun),
+                AllowMassDeletion = r.GetValue(allowMassDeletion),
             }, cancellationToken: ct);
+            if (reply.Preview is { } preview)
+            {
+                Console.WriteLine(LineJson.Format(preview));
+                return 0;
+            }
             if (!r.GetValue(wait))
             {
                 Console.WriteLine(reply.JobId);

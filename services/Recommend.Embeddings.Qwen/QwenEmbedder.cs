@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Recommend.Core.Diagnostics;
 using Recommend.Core.Embeddings;
 
 namespace Recommend.Embeddings.Qwen;
@@ -67,6 +69,9 @@ public sealed class QwenEmbedder : IEmbedder, IDisposable
     private async Task<float[][]> EmbedAsync(IReadOnlyList<string> texts, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
+        using var span = CoreTelemetry.Source.StartActivity("embed");
+        span?.SetTag("recommend.embedder.texts", texts.Count);
+        var started = Stopwatch.GetTimestamp();
         var tokenized = texts.Select(t => Tokenizer.Encode(t ?? "", _options.MaxTokens)).ToArray();
         var vectors = new float[tokenized.Length][];
         var batches = LengthBatches.Plan(tokenized.Select(t => t.Length).ToArray(), _options.MaxBatchSize, _options.MaxPaddingRatio);
@@ -77,6 +82,7 @@ public sealed class QwenEmbedder : IEmbedder, IDisposable
             for (var k = 0; k < batch.Length; k++) vectors[batch[k]] = TruncateAndNormalize(states[k], _options.Dimension);
             return ValueTask.CompletedTask;
         });
+        CoreTelemetry.Embedded(Info.Name, texts.Count, tokenized.Sum(t => (long)t.Length), Stopwatch.GetElapsedTime(started));
         return vectors;
     }
 

@@ -30,6 +30,13 @@ public sealed record ReindexOptions
     /// </summary>
     public string? SourceDirectory { get; init; }
 
+    /// <summary>
+    /// A file source is the whole catalog: what it does not list is deleted. A run that would delete more than this
+    /// share of the catalog is refused unless the request allows mass deletion (a truncated export must not empty
+    /// the shop).
+    /// </summary>
+    public double MaxDeletionShare { get; init; } = 0.2;
+
     /// <summary>Identifies this runner in job leases; unique per process by default.</summary>
     public string Owner { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 }

@@ -50,6 +50,9 @@ public sealed class ReindexService(
         return job;
     }
 
+    /// <summary>What <paramref name="request"/> would add to and delete from the catalog; starts nothing.</summary>
+    public Task<ReindexPreview> PreviewAsync(ReindexRequest request, CancellationToken ct) => planner.PreviewAsync(request, ct);
+
     /// <summary>Takes over an unfinished job whose runner's lease has expired (a crashed process); returns it, or null.</summary>
     public async Task<ReindexJob?> ResumeAbandonedAsync(CancellationToken ct)
     {

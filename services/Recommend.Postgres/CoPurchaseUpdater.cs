@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -75,6 +77,18 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         on conflict (product_id) do update set baskets = product_stats.baskets + excluded.baskets
         """;
 
+    // The oldest item still queued: its age is how late the counts are (0 when the queue is empty).
+    private const string MeasureLag =
+        "select coalesce(extract(epoch from now() - (select queued_at from co_purchase_queue order by id limit 1)), 0)::float8";
+
+    private static readonly TimeSpan LagSampleInterval = TimeSpan.FromSeconds(5);
+    private static readonly Meter Meter = new("Recommend.Postgres");
+    private static double _lagSeconds;
+
+    static CoPurchaseUpdater() =>
+        Meter.CreateObservableGauge("recommend.copurchase.ingest_lag", () => Volatile.Read(ref _lagSeconds), "s",
+            "Age of the oldest purchase not yet counted into co-purchase pairs");
+
     private readonly CoPurchaseUpdaterOptions _options = options ?? new CoPurchaseUpdaterOptions();
     private readonly ILogger _logger = logger ?? NullLogger<CoPurchaseUpdater>.Instance;
 
@@ -86,6 +100,7 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
     /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        long lagSampled = 0;
         try
         {
             while (true)
@@ -93,6 +108,11 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
                 TimeSpan pause;
                 try
                 {
+                    if (Stopwatch.GetElapsedTime(lagSampled) >= LagSampleInterval)
+                    {
+                        Volatile.Write(ref _lagSeconds, await MeasureLagAsync(ct));
+                        lagSampled = Stopwatch.GetTimestamp();
+                    }
                     var applied = await ProcessPendingAsync(ct);
                     pause = applied < _options.BatchSize ? _options.PollInterval : TimeSpan.Zero;
                 }
@@ -108,6 +128,13 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         {
             // Stopping: the batch in flight, if any, was rolled back and stays queued for the next run.
         }
+    }
+
+    /// <summary>How late the counts are: the age of the oldest queued item, in seconds.</summary>
+    public async Task<double> MeasureLagAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(MeasureLag);
+        return (double)(await command.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>

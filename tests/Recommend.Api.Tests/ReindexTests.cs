@@ -102,6 +102,79 @@ public sealed class ReindexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_file_that_would_delete_most_of_the_catalog_is_refused_previewed_by_a_dry_run_and_run_only_when_allowed()
+    {
+        var imports = Directory.CreateTempSubdirectory("recommend-imports-").FullName;
+        try
+        {
+            await using var configured = await RunningHost.StartAsync(seedSample: false, dataDirectory: null, $"--Recommend:Reindex:SourceDirectory={imports}");
+            await AddProductsAsync(configured, 50);
+            var truncated = Path.Combine(imports, "truncated.jsonl");
+            await File.WriteAllTextAsync(truncated, """
+                {"product_id":"p000","title":"RED SPOTTY MUG 0","category":"Mugs","price":2,"in_stock":true}
+                {"product_id":"new1","title":"GREEN TEAPOT","category":"Teapots","price":9,"in_stock":true}
+                {"product_id":"","title":"no id"}
+                """);
+            var empty = Path.Combine(imports, "empty.csv");
+            await File.WriteAllTextAsync(empty, "product_id,title,description,category,price,in_stock\n");
+
+            foreach (var (file, mode) in new[] { (truncated, ReindexMode.Incremental), (empty, ReindexMode.Incremental), (truncated, ReindexMode.Full) })
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(async () => await configured.Catalog.StartReindexAsync(
+                    new StartReindexRequest { Mode = mode, Source = $"file:{file}", MaxBadRows = -1 }));
+                Assert.Equal(StatusCode.FailedPrecondition, refused.StatusCode);
+                Assert.Contains("MaxDeletionShare", refused.Status.Detail);
+            }
+            Assert.Equal(50, (await configured.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest())).CatalogProducts);
+
+            var dryRun = await configured.Catalog.StartReindexAsync(
+                new StartReindexRequest { Mode = ReindexMode.Incremental, Source = $"file:{truncated}", DryRun = true });
+            Assert.Equal("", dryRun.JobId);
+            Assert.Equal((2L, 50L, 1L, 49L), (dryRun.Preview.SourceProducts, dryRun.Preview.CatalogProducts, dryRun.Preview.WouldAdd, dryRun.Preview.WouldRemove));
+            Assert.Equal(Enumerable.Range(1, 20).Select(i => $"p{i:D3}"), dryRun.Preview.RemovedSample);
+
+            var allowed = await configured.Catalog.StartReindexAsync(new StartReindexRequest
+            {
+                Mode = ReindexMode.Incremental, Source = $"file:{truncated}", MaxBadRows = -1, AllowMassDeletion = true,
+            });
+            Assert.Equal(ReindexState.Succeeded, (await WatchToEndAsync(configured, allowed.JobId))[^1].State);
+            Assert.Equal(2, (await configured.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest())).CatalogProducts);
+        }
+        finally
+        {
+            Directory.Delete(imports, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_symbolic_link_in_the_source_directory_is_not_followed()
+    {
+        var imports = Directory.CreateTempSubdirectory("recommend-imports-").FullName;
+        var outside = Directory.CreateTempSubdirectory("recommend-outside-").FullName;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(outside, "secret.jsonl"), """{"product_id":"s1","title":"SECRET"}""");
+            File.CreateSymbolicLink(Path.Combine(imports, "linked.jsonl"), Path.Combine(outside, "secret.jsonl"));
+            Directory.CreateSymbolicLink(Path.Combine(imports, "linked-dir"), outside);
+            await using var configured = await RunningHost.StartAsync(seedSample: false, dataDirectory: null, $"--Recommend:Reindex:SourceDirectory={imports}");
+
+            foreach (var path in new[] { Path.Combine(imports, "linked.jsonl"), Path.Combine(imports, "linked-dir", "secret.jsonl") })
+            {
+                var refused = await Assert.ThrowsAsync<RpcException>(async () => await configured.Catalog.StartReindexAsync(
+                    new StartReindexRequest { Mode = ReindexMode.Full, Source = $"file:{path}", DryRun = true }));
+                Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+                Assert.Contains("symbolic link", refused.Status.Detail);
+                Assert.DoesNotContain(outside, refused.Status.Detail);
+            }
+        }
+        finally
+        {
+            Directory.Delete(imports, recursive: true);
+            Directory.Delete(outside, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Bad_requests_name_the_field_and_unknown_jobs_are_not_found()
     {
         async Task<RpcException> Refused(StartReindexRequest request) =>

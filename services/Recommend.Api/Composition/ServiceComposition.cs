@@ -36,6 +36,7 @@ public static class ServiceComposition
         services.AddSingleton(options.Ranking);
         // After the store's own hosted services, so the job host stops (leaving jobs resumable) before the store closes.
         services.AddHostedService<ReindexJobHost>();
+        services.AddHostedService<ServiceStateSampler>();
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();
@@ -102,7 +103,12 @@ public static class ServiceComposition
         services.AddSingleton<ExperimentService>();
         services.AddSingleton<ExperimentRouter>();
         services.AddSingleton<ExperimentAttribution>();
-        services.AddSingleton<ExposureLog>();
+        services.AddSingleton(sp =>
+        {
+            var exposures = ActivatorUtilities.CreateInstance<ExposureLog>(sp);
+            sp.GetRequiredService<ExperimentMetrics>().ObserveQueue(() => exposures.Queued);
+            return exposures;
+        });
         // After the store, so it stops (writing what is queued) before the store closes.
         services.AddHostedService<ExposureLogHost>();
     }

@@ -27,8 +27,19 @@ internal sealed partial class CatalogGrpcService
         var source = Text(request.Source, "source", MaxSourceLength);
         var modelId = Text(request.ModelId, "model_id", MaxModelIdLength);
 
-        var job = await reindex.StartAsync(
-            new ReindexRequest(mode, source, request.Dimension, modelId, request.MaxBadRows), context.CancellationToken);
+        var reindexRequest = new ReindexRequest(mode, source, request.Dimension, modelId, request.MaxBadRows, request.AllowMassDeletion);
+        if (request.DryRun)
+        {
+            var preview = await reindex.PreviewAsync(reindexRequest, context.CancellationToken);
+            var proto = new Proto.ReindexPreview
+            {
+                SourceProducts = preview.SourceProducts, CatalogProducts = preview.CatalogProducts,
+                WouldAdd = preview.WouldAdd, WouldRemove = preview.WouldRemove,
+            };
+            proto.RemovedSample.AddRange(preview.RemovedSample);
+            return new Proto.StartReindexResponse { Preview = proto };
+        }
+        var job = await reindex.StartAsync(reindexRequest, context.CancellationToken);
         return new Proto.StartReindexResponse { JobId = job.Id };
     }
 

@@ -21,6 +21,21 @@ public sealed class ServiceMetrics : IDisposable
         _calls = _meter.CreateHistogram("rpc.server.call.duration", "s", "Duration of gRPC calls handled by the server",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.0005, 0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _rejected = _meter.CreateCounter<long>("recommend.auth.rejected", "{call}", "Calls refused before they ran: no or unknown key, missing scope, rate limit");
+        _meter.CreateObservableGauge("recommend.catalog.products", () => Volatile.Read(ref _catalogProducts), "{product}", "Products in the catalog of record");
+        _meter.CreateObservableGauge("recommend.index.vectors", () => Volatile.Read(ref _indexVectors), "{vector}", "Vectors in the live index version");
+        _meter.CreateObservableGauge("recommend.reindex.active_jobs", () => Volatile.Read(ref _activeReindexJobs), "{job}", "Re-index jobs not finished");
+    }
+
+    private long _catalogProducts;
+    private long _indexVectors;
+    private int _activeReindexJobs;
+
+    /// <summary>What the gauges show until the next sample (<see cref="ServiceStateSampler"/>).</summary>
+    public void Sampled(long catalogProducts, long indexVectors, bool reindexRunning)
+    {
+        Volatile.Write(ref _catalogProducts, catalogProducts);
+        Volatile.Write(ref _indexVectors, indexVectors);
+        Volatile.Write(ref _activeReindexJobs, reindexRunning ? 1 : 0);
     }
 
     public void Call(string method, StatusCode status, TimeSpan elapsed) =>

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.IO.Hashing;
 using System.Numerics.Tensors;
 using System.Text;
+using Recommend.Core.Diagnostics;
 
 namespace Recommend.Core.Embeddings;
 
@@ -16,8 +18,13 @@ public sealed class HashingEmbedder(int dimension = HashingEmbedder.DefaultDimen
 
     public EmbedderInfo Info { get; } = new("hashing-fallback", ModelId, dimension);
 
-    public Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken ct) =>
-        Task.FromResult(texts.Select(Embed).ToArray());
+    public Task<float[][]> EmbedDocumentsAsync(IReadOnlyList<string> texts, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var vectors = texts.Select(Embed).ToArray();
+        CoreTelemetry.Embedded(Info.Name, texts.Count, tokens: 0, Stopwatch.GetElapsedTime(started));
+        return Task.FromResult(vectors);
+    }
 
     public Task<float[]> EmbedQueryAsync(string query, CancellationToken ct) => Task.FromResult(Embed(query));
 

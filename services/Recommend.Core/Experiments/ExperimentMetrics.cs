@@ -35,5 +35,9 @@ public sealed class ExperimentMetrics : IDisposable
 
     public void ExposureDropped(int count = 1) => _dropped.Add(count);
 
+    /// <summary>Publishes the exposure queue's depth: exposures accepted but not yet written.</summary>
+    public void ObserveQueue(Func<int> depth) =>
+        _meter.CreateObservableGauge("recommend.experiment.exposure_queue.depth", depth, "{exposure}", "Exposures queued, not yet written to the store");
+
     public void Dispose() => _meter.Dispose();
 }

@@ -19,6 +19,9 @@ public sealed class ExposureLog(IExperimentStore store, ExperimentMetrics metric
         SingleReader = true,
     });
 
+    /// <summary>Exposures waiting to be written (the gauge recommend.experiment.exposure_queue.depth).</summary>
+    public int Queued => _queue.Reader.Count;
+
     /// <summary>Queues an answer's exposures; those that find the queue full are dropped and counted.</summary>
     public void Enqueue(IReadOnlyList<Exposure> exposures)
     {

@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
+using Recommend.Core.Diagnostics;
 using Recommend.Core.History;
 using Recommend.Core.Vectors;
 
@@ -51,6 +52,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public void Degrade(string signal, Exception ex, ILogger logger)
     {
         Degraded = true;
+        CoreTelemetry.SignalDegraded(signal);
         logger.LogWarning(ex, "Ranking signal {Signal} unavailable; serving without it", signal);
     }
 

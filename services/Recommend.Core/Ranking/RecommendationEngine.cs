@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
+using Recommend.Core.Diagnostics;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Errors;
 using Recommend.Core.History;
@@ -27,6 +28,7 @@ public sealed class RecommendationEngine(
     public async Task<RecommendationResult> RecommendAsync(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.recommend");
         var run = new RankingRun(options, profile, ct);
         // Independent reads run concurrently: together they are most of a request's latency.
         var context = RequireProductsAsync(contextProductIds, run, ct);
@@ -61,6 +63,7 @@ public sealed class RecommendationEngine(
     public async Task<RecommendationResult> SimilarProductsAsync(
         string productId, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.similar_products");
         var run = new RankingRun(options, profile with { CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
         var purchased = PurchasedAsync(run, ct);
         await RequireProductsAsync([productId], run, ct);
@@ -77,6 +80,7 @@ public sealed class RecommendationEngine(
     public async Task<RecommendationResult> FrequentlyBoughtTogetherAsync(
         IReadOnlyList<string> productIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.frequently_bought_together");
         // Co-purchases lead; similar items only fill the remaining slots (a new product has no baskets yet).
         var run = new RankingRun(options, profile with { CoPurchaseWeight = 1, SimilarityWeight = 0.01, TrendingWeight = 0 }, ct);
         var purchased = PurchasedAsync(run, ct);
@@ -96,6 +100,7 @@ public sealed class RecommendationEngine(
     public async Task<RecommendationResult> TrendingAsync(
         string? category, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.trending");
         var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 1 }, ct);
         var purchased = PurchasedAsync(run, ct);
         // Trending is the whole answer here: a store fault propagates.
@@ -108,6 +113,7 @@ public sealed class RecommendationEngine(
     public async Task<RecommendationResult> SearchAsync(
         string query, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.search");
         var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
         var embedder = await ServingEmbedderAsync(ct);
         var vector = await embedder.EmbedQueryAsync(query, ct);
@@ -162,6 +168,7 @@ public sealed class RecommendationEngine(
     private async Task<NeighbourHits> NeighboursAsync(Anchors anchors, ProductFilter filter, CancellationToken ct)
     {
         if (anchors.Count == 0) return NeighbourHits.None;
+        using var span = CoreTelemetry.Source.StartActivity("rank.vector_neighbours");
         var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
         if (anchors.ProfileVector(anchorVectors) is not { } profileVector) return NeighbourHits.None;
         return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, SourcePool, filter), ct));
@@ -216,6 +223,8 @@ public sealed class RecommendationEngine(
 
     private async Task<RecommendationResult> FinishAsync(RankingRun run, bool diversify, CancellationToken ct)
     {
+        using var span = CoreTelemetry.Source.StartActivity("rank.hydrate_filter_diversify");
+        span?.SetTag("recommend.candidates", run.CandidateCount);
         var poolSize = Math.Max(run.Options.Limit * 4, 40);
         var pool = new List<ScoredCandidate>(poolSize);
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);

@@ -123,6 +123,7 @@ internal sealed class BatchPipeline(
                 Deleted: plan.LeavingStore.Count, BadRows: plan.BadRows.Count);
             var run = await pass.Run.Lease.SaveAsync(r => r with { Checkpoint = plan.LastPosition, Counters = r.Counters + added },
                 new JobBatch(pass.Target, pass.Kind.Mark, plan.Seen, plan.BadRows), ct);
+            ReindexMetrics.Committed(pass.Run.Job.Mode, added.Processed);
             var maxBadRows = pass.Run.Job.MaxBadRows;
             if (maxBadRows >= 0 && run.Counters.BadRows > maxBadRows)
             {

@@ -4,7 +4,7 @@ namespace Recommend.Indexing.Sources;
 
 /// <summary>
 /// Which sources this server may read: the store always; a file only inside <see cref="ReindexOptions.SourceDirectory"/>
-/// and only if it exists, so no caller — gRPC client or CLI worker — can make the server read an arbitrary file.
+/// and only if it exists and no symbolic link leads to it, so no caller — gRPC client or CLI worker — can make the server read an arbitrary file.
 /// </summary>
 public sealed class SourcePolicy(ReindexOptions options)
 {
@@ -30,6 +30,19 @@ public sealed class SourcePolicy(ReindexOptions options)
         if (!path.StartsWith(root, StringComparison.Ordinal))
             throw new InvalidRequestException(Field, "file sources must lie in the server's Recommend:Reindex:SourceDirectory");
         if (!File.Exists(path)) throw new InvalidRequestException(Field, $"no file {Path.GetRelativePath(root, path)} in the source directory");
+        if (LinksOut(root, path)) throw new InvalidRequestException(Field, "file sources must not be, or lie under, a symbolic link");
         return file with { Path = path };
     }
+
+    /// <summary>Whether the file or a directory between it and the root is a symbolic link, which could point anywhere.</summary>
+    private static bool LinksOut(string root, string path)
+    {
+        for (FileSystemInfo? entry = new FileInfo(path); entry is not null && entry.FullName.Length >= root.Length; entry = Parent(entry))
+        {
+            if (entry.LinkTarget is not null) return true;
+        }
+        return false;
+    }
+
+    private static DirectoryInfo? Parent(FileSystemInfo entry) => entry is FileInfo f ? f.Directory : ((DirectoryInfo)entry).Parent;
 }

@@ -1,0 +1,45 @@
+using Recommend.Core.Catalog;
+using Recommend.Core.Vectors;
+using Recommend.Indexing;
+
+namespace Recommend.Api.Telemetry;
+
+/// <summary>
+/// Samples what the gauges show — catalog size, live index size, whether a re-index runs — every 15 s, off the request
+/// path: a scrape never waits on the store. A failed sample keeps the last values (the outage shows elsewhere).
+/// </summary>
+internal sealed class ServiceStateSampler(
+    IStoreReadiness store, ICatalogStore catalog, IVectorIndex index, ReindexService reindex, ServiceMetrics metrics, ILogger<ServiceStateSampler> logger)
+    : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await store.WhenReadyAsync(stoppingToken);
+            using var timer = new PeriodicTimer(Interval);
+            do
+            {
+                try
+                {
+                    var live = await index.GetLiveVersionAsync(stoppingToken);
+                    metrics.Sampled(
+                        await catalog.CountProductsAsync(stoppingToken),
+                        live is null ? 0 : await index.CountAsync(live.Name, stoppingToken),
+                        (await reindex.GetIndexStatusAsync(stoppingToken)).ActiveJob is not null);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    logger.LogDebug(ex, "Could not sample the service state for metrics");
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+    }
+}

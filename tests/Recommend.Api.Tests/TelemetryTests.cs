@@ -1,0 +1,37 @@
+using Grpc.Core;
+using Recommend.Contracts.V1;
+
+namespace Recommend.Api.Tests;
+
+/// <summary>What Prometheus scrapes from /metrics after real calls: RPC durations by method and status, the service's own gauges and counters.</summary>
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task Metrics_follow_the_rpc_conventions_and_never_label_by_product_or_user()
+    {
+        await using var host = await RunningHost.StartAsync(seedSample: false);
+        await host.UpsertProductsAsync(RunningHost.Product("sku-telemetry-1", "RED SPOTTY MUG"), RunningHost.Product("sku-telemetry-2", "RED SPOTTY CUP"));
+        await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "sku-telemetry-1", UserId = "user-telemetry-1" });
+        await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "sku-telemetry-missing" }));
+        using var http = new HttpClient { BaseAddress = new Uri(host.HttpAddress) };
+
+        string metrics = "";
+        // Gauges are sampled off the request path; give the sampler its first round.
+        for (var attempt = 0; attempt < 50 && !metrics.Contains("recommend_catalog_products{", StringComparison.Ordinal); attempt++)
+        {
+            if (attempt > 0) await Task.Delay(200);
+            metrics = await http.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("# TYPE rpc_server_call_duration_seconds histogram", metrics);
+        Assert.Matches("rpc_server_call_duration_seconds_count\\{[^}]*rpc_method=\"recommend.v1.Recommendations/SimilarProducts\"[^}]*rpc_response_status_code=\"OK\"", metrics);
+        Assert.Matches("rpc_server_call_duration_seconds_count\\{[^}]*rpc_method=\"recommend.v1.Catalog/GetProduct\"[^}]*rpc_response_status_code=\"NOT_FOUND\"", metrics);
+        Assert.Contains("rpc_system_name=\"grpc\"", metrics);
+        Assert.Matches("recommend_embedder_batches_total\\{[^}]*embedder=\"hashing-fallback\"", metrics);
+        Assert.Matches("recommend_catalog_products\\{[^}]*\\} 2", metrics);
+        Assert.Matches("recommend_index_vectors\\{[^}]*\\} 2", metrics);
+        Assert.Contains("recommend_experiment_exposure_queue_depth", metrics);
+        Assert.DoesNotContain("sku-telemetry", metrics);
+        Assert.DoesNotContain("user-telemetry", metrics);
+    }
+}
