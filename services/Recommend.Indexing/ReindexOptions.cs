@@ -37,6 +37,9 @@ public sealed record ReindexOptions
     /// </summary>
     public double MaxDeletionShare { get; init; } = 0.2;
 
+    /// <summary>How often the host checks that store and live index agree (and at start-up); zero turns it off.</summary>
+    public TimeSpan ReconcileInterval { get; init; } = TimeSpan.FromHours(1);
+
     /// <summary>Identifies this runner in job leases; unique per process by default.</summary>
     public string Owner { get; init; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 }

@@ -29,6 +29,8 @@ public sealed class RunningHost : IAsyncDisposable
     }
 
     public string DataDirectory { get; }
+    /// <summary>The host's services, for tests that look at the store and index directly.</summary>
+    public IServiceProvider Services => app.Services;
     /// <summary>The h2c gRPC address.</summary>
     public string Address { get; }
     /// <summary>The HTTP/1.1 address: JSON API, dashboard, metrics.</summary>

@@ -10,6 +10,7 @@ using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Experiments;
 using Recommend.Core.Ranking;
+using Recommend.Indexing;
 
 namespace Recommend.Api.Composition;
 
@@ -37,6 +38,8 @@ public static class ServiceComposition
         // After the store's own hosted services, so the job host stops (leaving jobs resumable) before the store closes.
         services.AddHostedService<ReindexJobHost>();
         services.AddHostedService<ServiceStateSampler>();
+        services.AddSingleton<IndexReconciler>();
+        services.AddHostedService<ReconcileHost>();
         services.AddSingleton<RecommendationEngine>();
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();

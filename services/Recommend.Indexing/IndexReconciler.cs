@@ -1,0 +1,58 @@
+using Microsoft.Extensions.Logging;
+using Recommend.Core.Catalog;
+using Recommend.Core.Vectors;
+
+namespace Recommend.Indexing;
+
+/// <summary>What one reconciliation found and fixed.</summary>
+public sealed record ReconcileResult(long Checked, long Indexed, long Removed, bool Skipped);
+
+/// <summary>
+/// Finds where the store and the live index disagree — what a crash between a catalog write's two steps leaves, or
+/// replicas racing on one product — and repairs it through <see cref="CatalogService.RepairAsync"/>: every store
+/// product must have a vector, and every vector in the ledger a product. Skipped while a re-index builds a version (its
+/// own reconcile pass covers it).
+/// </summary>
+public sealed class IndexReconciler(
+    ICatalogStore store, IVectorIndex index, IContentHashLedger ledger, IActiveIndexBuild builds, CatalogService catalog, ILogger<IndexReconciler> logger)
+{
+    private const int Page = 500;
+    private const string NeverMarked = "reconcile/none";
+
+    public async Task<ReconcileResult> RunAsync(CancellationToken ct)
+    {
+        if (await builds.GetAsync(ct) is not null || await index.GetLiveVersionAsync(ct) is not { } live) return new ReconcileResult(0, 0, 0, Skipped: true);
+        long checkedIds = 0, indexed = 0, removed = 0;
+
+        // Store → index: products without a vector.
+        var batch = new List<string>(Page);
+        await foreach (var product in store.ScanProductsAsync(ct))
+        {
+            batch.Add(product.Id);
+            if (batch.Count < Page) continue;
+            (indexed, removed) = Add(await catalog.RepairAsync(batch, ct), indexed, removed);
+            checkedIds += batch.Count;
+            batch.Clear();
+        }
+        if (batch.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(batch, ct), indexed, removed);
+        checkedIds += batch.Count;
+
+        // Index → store: vectors (listed by the ledger, which outlives them) whose product is gone.
+        string? after = null;
+        while (await ledger.ListUnmarkedProductsAsync(live.Name, NeverMarked, after, Page, ct) is { Count: > 0 } page)
+        {
+            after = page[^1];
+            var present = await store.GetProductsAsync(page, ct);
+            var orphans = page.Where(id => !present.ContainsKey(id)).ToList();
+            if (orphans.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(orphans, ct), indexed, removed);
+        }
+
+        if (indexed + removed > 0)
+            logger.LogWarning("Reconciled the store and index version {Version}: indexed {Indexed} products that had no vector, removed {Removed} vectors without a product",
+                live.Name, indexed, removed);
+        return new ReconcileResult(checkedIds, indexed, removed, Skipped: false);
+    }
+
+    private static (long, long) Add((int Indexed, int Removed) repaired, long indexed, long removed) =>
+        (indexed + repaired.Indexed, removed + repaired.Removed);
+}
