@@ -17,10 +17,25 @@ public static class PostgresServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
 
         // Creating a data source does not connect; the first connection is the start-up's migration.
-        services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        services.AddSingleton(_ => NpgsqlDataSource.Create(WithBoundedWaits(connectionString)));
         services.AddSingleton(provider => new PostgresStore(provider.GetRequiredService<NpgsqlDataSource>()));
         services.AddStorePorts<PostgresStore>();
         services.AddHostedService<PostgresStoreStartup>();
         return services;
+    }
+
+    /// <summary>
+    /// Npgsql waits 15 s to connect and sends no keepalives by default: against a black-holed server a call would
+    /// wait on a dead socket. Unless the connection string says otherwise, connecting gives up after 5 s and idle
+    /// sockets are probed every 10 s; each call's own deadline cancels its command (Npgsql then drops the connection
+    /// if the server does not answer the cancel within its 2 s cancellation timeout).
+    /// </summary>
+    internal static string WithBoundedWaits(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!given.ContainsKey("Timeout")) builder.Timeout = 5;
+        if (!given.ContainsKey("Keepalive")) builder.KeepAlive = 10;
+        return builder.ConnectionString;
     }
 }

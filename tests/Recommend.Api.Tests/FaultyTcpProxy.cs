@@ -5,7 +5,7 @@ namespace Recommend.Api.Tests;
 
 /// <summary>
 /// A loopback TCP forwarder that can be cut and restored, to make a real backend unreachable on demand:
-/// while cut, connections are refused and open ones are reset.
+/// while cut, connections are refused and open ones are reset; while frozen, nothing gets through and nothing fails.
 /// </summary>
 public sealed class FaultyTcpProxy : IAsyncDisposable
 {
@@ -64,9 +64,29 @@ public sealed class FaultyTcpProxy : IAsyncDisposable
         }
     }
 
-    private static async Task PumpAsync(TcpClient from, TcpClient to)
+    /// <summary>Black-holes the backend, as a SIGSTOPped process does: connections stay open (and new ones are
+    /// accepted) but no byte moves either way until <see cref="Thaw"/>.</summary>
+    public void Freeze() => frozen = true;
+
+    public void Thaw() => frozen = false;
+
+    private volatile bool frozen;
+
+    private async Task PumpAsync(TcpClient from, TcpClient to)
     {
-        try { await from.GetStream().CopyToAsync(to.GetStream()); }
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            var source = from.GetStream();
+            var target = to.GetStream();
+            while (true)
+            {
+                var read = await source.ReadAsync(buffer);
+                if (read == 0) break;
+                while (frozen) await Task.Delay(20);
+                await target.WriteAsync(buffer.AsMemory(0, read));
+            }
+        }
         catch (Exception) { /* the other side was cut */ }
         finally { from.Client.Close(0); to.Client.Close(0); }
     }

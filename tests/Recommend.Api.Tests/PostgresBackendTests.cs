@@ -134,4 +134,56 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         await host.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
         Assert.Equal("RED SPOTTY MUG", (await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" })).Title);
     }
+
+    [Fact]
+    public async Task With_postgres_frozen_every_call_ends_within_its_deadline_readiness_drops_and_service_resumes_after()
+    {
+        var (proxy, connectionString) = await ProxiedDatabaseAsync(startCut: false);
+        await using var _ = proxy;
+        await using var host = await StartHostAsync(connectionString, waitUntilServing: true);
+        await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"), Product("m2", "RED SPOTTY MUG LARGE"));
+
+        proxy.Freeze();
+        var calls = new (string Method, Func<DateTime, Task> Call)[]
+        {
+            ("RecordEvents", deadline => host.Events.RecordEventsAsync(new RecordEventsRequest
+            {
+                Events = { new Event { EventId = "f1", Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o", Quantity = 1 } },
+            }, deadline: deadline).ResponseAsync),
+            ("Trending", deadline => host.Recommendations.TrendingAsync(new TrendingRequest(), deadline: deadline).ResponseAsync),
+            ("SimilarProducts", deadline => host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
+            ("GetProduct", deadline => host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
+            ("UpsertProducts", async deadline =>
+            {
+                using var call = host.Catalog.UpsertProducts(deadline: deadline);
+                await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { Product("m3", "BLUE MUG") } });
+                await call.RequestStream.CompleteAsync();
+                await call;
+            }),
+            ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m2" } }, deadline: deadline).ResponseAsync),
+            ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
+            ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
+        };
+        var failures = new List<string>();
+        foreach (var (method, call) in calls)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                await call(DateTime.UtcNow.AddSeconds(2));
+                // A degraded answer inside the deadline is right too (similar products from vectors alone).
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Unavailable) { }
+            catch (RpcException ex) { failures.Add($"{method}: {ex.StatusCode} {ex.Status.Detail}"); }
+            if (clock.Elapsed > TimeSpan.FromSeconds(3)) failures.Add($"{method}: took {clock.Elapsed.TotalSeconds:0.0} s against a 2 s deadline");
+        }
+        Assert.True(failures.Count == 0, string.Join('\n', failures));
+        var readiness = System.Diagnostics.Stopwatch.StartNew();
+        Assert.NotEqual(Serving, await host.HealthAsync());
+        Assert.True(readiness.Elapsed < TimeSpan.FromSeconds(5), $"readiness took {readiness.Elapsed}");
+
+        proxy.Thaw();
+        await host.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("RED SPOTTY MUG", (await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" })).Title);
+    }
 }

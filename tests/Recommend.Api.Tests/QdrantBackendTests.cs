@@ -60,11 +60,42 @@ public sealed class QdrantBackendTests : IAsyncLifetime
             new SimilarProductsRequest { ProductId = "m1" }, deadline: DateTime.UtcNow.AddSeconds(3)).ResponseAsync);
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
+        Assert.DoesNotContain(qdrant.Url.Authority, error.Status.Detail);
+        Assert.NotEqual(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, await host.HealthAsync());
 
         var recommended = await host.Recommendations.RecommendAsync(new RecommendRequest { UserId = "shopper" },
             deadline: DateTime.UtcNow.AddSeconds(5));
         Assert.True(recommended.Degraded);
         Assert.Equal("s1", recommended.Items[0].ProductId);
         Assert.Contains(recommended.Items[0].Reasons, r => r.Kind == "bought_together");
+    }
+
+    [Fact]
+    public async Task With_qdrant_frozen_vector_calls_end_within_their_deadline_and_readiness_drops_until_it_thaws()
+    {
+        var endpoint = qdrant.Url;
+        await using var proxy = new FaultyTcpProxy(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, endpoint.Port));
+        await using var proxied = await RunningHost.StartAsync(seedSample: false, dataDirectory: null,
+            "--Recommend:VectorIndex:Provider=qdrant", $"--Recommend:VectorIndex:Qdrant:Url=http://127.0.0.1:{proxy.Port}");
+        await proxied.UpsertProductsAsync(RunningHost.Product("m1", "RED SPOTTY MUG", 2), RunningHost.Product("m2", "RED SPOTTY MUG LARGE", 3));
+
+        proxy.Freeze();
+        foreach (var call in new Func<DateTime, Task>[]
+        {
+            deadline => proxied.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync,
+            deadline => proxied.Recommendations.SearchProductsAsync(new SearchProductsRequest { Query = "mug" }, deadline: deadline).ResponseAsync,
+            deadline => proxied.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync,
+        })
+        {
+            var clock = Stopwatch.StartNew();
+            var error = await Assert.ThrowsAsync<RpcException>(() => call(DateTime.UtcNow.AddSeconds(2)));
+            Assert.True(error.StatusCode is StatusCode.DeadlineExceeded or StatusCode.Unavailable, $"{error.StatusCode} {error.Status.Detail}");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"took {clock.Elapsed}");
+        }
+        Assert.NotEqual(global::Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, await proxied.HealthAsync());
+
+        proxy.Thaw();
+        await proxied.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal("m2", (await proxied.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" })).Items[0].ProductId);
     }
 }

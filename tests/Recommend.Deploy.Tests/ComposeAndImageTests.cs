@@ -44,19 +44,42 @@ public partial class ComposeAndImageTests
     {
         Assert.NotEmpty(ServiceBuilds);
         var configMap = Tree.Find("ConfigMap", "recommend-config")!.Root.StrMap("data").Keys;
-        var secretKeys = Tree.ServiceContainers()
-            .Where(x => x.Owner.Kind == "Deployment")
-            .SelectMany(x => x.Container.Seq("env"))
+        var host = Tree.ServiceContainers().Where(x => x.Owner.Kind == "Deployment").Select(x => x.Container).ToList();
+        var secretKeys = host
+            .SelectMany(c => c.Seq("env"))
             .Where(e => e.At("valueFrom", "secretKeyRef") is not null)
             .Select(e => e.Str("name")!);
-        var expected = configMap.Concat(secretKeys).Order(StringComparer.Ordinal).ToList();
+        // Every key of a Secret read through envFrom (the API keys) is a variable too.
+        var secretFromKeys = host
+            .SelectMany(c => c.Seq("envFrom"))
+            .Select(f => Tree.Find("Secret", f.Str("secretRef", "name")))
+            .OfType<Manifest>()
+            .SelectMany(m => m.Root.StrMap("stringData").Keys.Concat(m.Root.StrMap("data").Keys));
+        var expected = configMap.Concat(secretKeys).Concat(secretFromKeys).Select(ApiKeys.PlaintextForm).Order(StringComparer.Ordinal).ToList();
 
         Assert.All(ServiceBuilds, s =>
         {
             var keys = Environment(s.Value).Keys.ToList();
-            Assert.All(keys, k => Assert.True(ConfigKeys.EnvNames.Contains(k), $"compose {s.Key}: {k} is not a configuration key"));
-            Assert.Equal(expected, keys.Order(StringComparer.Ordinal));
+            Assert.All(keys, k => Assert.True(ConfigKeys.IsEnvName(k), $"compose {s.Key}: {k} is not a configuration key"));
+            // The local stack may give an API key in plaintext (Key) where the cluster stores its hash (KeyHash).
+            Assert.Equal(expected, keys.Select(ApiKeys.PlaintextForm).Order(StringComparer.Ordinal));
         });
+    }
+
+    [Fact]
+    public void Compose_api_keys_name_the_cluster_principals_in_plaintext_that_the_environment_can_override()
+    {
+        var container = Tree.OfKind("Deployment").SelectMany(d => d.Containers).Single(c => Images.IsServiceImage(c.Str("image")));
+        var cluster = container.Seq("envFrom").Select(f => Tree.Find("Secret", f.Str("secretRef", "name"))).OfType<Manifest>()
+            .SelectMany(m => ApiKeys.Env(m)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var expected = ApiKeys.Parse(cluster).Select(e => (e.Name, string.Join(",", e.Scopes))).ToList();
+        Assert.NotEmpty(expected);
+
+        var local = ApiKeys.Parse(Environment(HostService));
+        Assert.Equal(expected, local.Select(e => (e.Name, string.Join(",", e.Scopes))));
+        // Development defaults, replaced by setting the variable (environment or .env): ${NAME:-default}.
+        Assert.All(local, e => Assert.Matches(@"^\$\{[A-Z][A-Z0-9_]*:-[^}]+\}$", e.Fields.GetValueOrDefault("Key") ?? ""));
+        Assert.Equal(local.Count, local.Select(e => e.Fields["Key"]).Distinct().Count());
     }
 
     [Fact]
@@ -64,7 +87,7 @@ public partial class ComposeAndImageTests
     {
         var env = DockerfileEnv();
         Assert.NotEmpty(env);
-        Assert.All(env.Keys, k => Assert.True(ConfigKeys.EnvNames.Contains(k), $"Dockerfile ENV {k} is not a configuration key"));
+        Assert.All(env.Keys, k => Assert.True(ConfigKeys.IsEnvName(k), $"Dockerfile ENV {k} is not a configuration key"));
     }
 
     [Fact]

@@ -180,7 +180,14 @@ public class KubernetesManifestTests
                 var name = env.Str("name")!;
                 // Variables the sharded re-index Job feeds to its arguments (shard index, the Job's uid), not configuration.
                 if (name is "JOB_COMPLETION_INDEX" or "JOB_UID") continue;
-                Assert.True(ConfigKeys.EnvNames.Contains(name), $"{owner}: env {name} is not a configuration key");
+                // The CLI's own variables (its API key) belong to containers that call a server, never to the host.
+                if (ConfigKeys.ClientEnvNames.Contains(name))
+                {
+                    var callsServer = container.Strings("args").Contains("--server");
+                    Assert.True(callsServer, $"{owner}: {name} is for CLI calls to a --server");
+                }
+                else
+                    Assert.True(ConfigKeys.IsEnvName(name), $"{owner}: env {name} is not a configuration key");
                 if (env.Str("valueFrom", "secretKeyRef", "name") is { } secret) referencedMaps.Add(("Secret", secret));
             }
             foreach (var from in container.Seq("envFrom"))
@@ -193,7 +200,7 @@ public class KubernetesManifestTests
         // Keys of the ConfigMaps/Secrets the service reads (and patches to them) become env vars too.
         foreach (var map in Tree.Resources.Concat(Tree.Patches).Where(m => referencedMaps.Contains((m.Kind!, m.Name!))))
             foreach (var key in map.Root.StrMap("data").Keys.Concat(map.Root.StrMap("stringData").Keys))
-                Assert.True(ConfigKeys.EnvNames.Contains(key), $"{map}: key {key} is not a configuration key");
+                Assert.True(ConfigKeys.IsEnvName(key) || ConfigKeys.ClientEnvNames.Contains(key), $"{map}: key {key} is not a configuration key");
     }
 
     [Fact]

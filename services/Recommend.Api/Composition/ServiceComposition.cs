@@ -18,6 +18,7 @@ namespace Recommend.Api.Composition;
 public static class ServiceComposition
 {
     private const string LivenessTag = "live";
+    private static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(2);
 
     public static WebApplicationBuilder AddRecommend(this WebApplicationBuilder builder)
     {
@@ -62,7 +63,9 @@ public static class ServiceComposition
             health.Services.Map("liveness", result => result.Tags.Contains(LivenessTag));
         })
             .AddCheck("process", () => HealthCheckResult.Healthy(), tags: [LivenessTag])
-            .AddCheck<StoreHealthCheck>("store");
+            // Bounded: a frozen backend must make the pod unready, not hang the probe.
+            .AddCheck<StoreHealthCheck>("store", timeout: HealthCheckTimeout)
+            .AddCheck<VectorIndexHealthCheck>("vector index", timeout: HealthCheckTimeout);
         // After every gRPC registration: it replaces the method provider they add.
         services.AnswerMalformedRequestsWithInvalidArgument();
         // grpc-dotnet logs each refused call at information level; the rate-limited warning and the metrics suffice.
