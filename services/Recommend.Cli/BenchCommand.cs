@@ -19,7 +19,11 @@ internal static class BenchCommand
     public static Command Create()
     {
         var server = ServerConnection.ServerOption();
-        var call = new Option<string>("--call") { Description = "similar | recommend | bought-together | trending | search", DefaultValueFactory = _ => "similar" };
+        var call = new Option<string>("--call")
+        {
+            Description = "similar | recommend | bought-together | trending | search, or the writes: events (one purchase per request) | upsert (one product)",
+            DefaultValueFactory = _ => "similar",
+        };
         var rate = new Option<int>("--rate") { Description = "Requests per second", DefaultValueFactory = _ => 200 };
         var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up seconds", DefaultValueFactory = _ => 5 };
@@ -31,8 +35,7 @@ internal static class BenchCommand
         command.SetAction(async (r, ct) =>
         {
             using var channel = ServerConnection.Open(r.GetValue(server)!);
-            var client = new Recommendations.RecommendationsClient(channel);
-            var send = Request(client, r.GetValue(call)!, r.GetValue(placement)!, await SampleIdsAsync(ct));
+            var send = Request(channel, r.GetValue(call)!, r.GetValue(placement)!, await SampleIdsAsync(ct));
             await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
             var result = await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
             Console.WriteLine(result.Format(r.GetValue(call)!, r.GetValue(rate)));
@@ -50,10 +53,12 @@ internal static class BenchCommand
         return new SampleIds(SampleCatalog.Products().Select(p => p.Id).ToArray(), users.Order().ToArray());
     }
 
-    private static Func<int, Task> Request(Recommendations.RecommendationsClient client, string call, string placement, SampleIds ids)
+    private static Func<int, Task> Request(ChannelBase channel, string call, string placement, SampleIds ids)
     {
+        var client = new Recommendations.RecommendationsClient(channel);
         string Product(int i) => ids.Products[(int)((uint)(i * 7919) % ids.Products.Length)];
         string User(int i) => ids.Users[(int)((uint)(i * 104729) % ids.Users.Length)];
+        var run = Guid.NewGuid().ToString("N")[..8]; // event ids unique per run, so a rerun records rather than deduplicates
         return call switch
         {
             "similar" => i => client.SimilarProductsAsync(new SimilarProductsRequest { ProductId = Product(i), Placement = placement }).ResponseAsync,
@@ -61,6 +66,28 @@ internal static class BenchCommand
             "bought-together" => i => client.FrequentlyBoughtTogetherAsync(new FrequentlyBoughtTogetherRequest { ProductIds = { Product(i) }, Placement = placement }).ResponseAsync,
             "trending" => _ => client.TrendingAsync(new TrendingRequest { Placement = placement }).ResponseAsync,
             "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Product(i), Placement = placement }).ResponseAsync,
+            "events" => i => new Events.EventsClient(channel).RecordEventsAsync(new RecordEventsRequest
+            {
+                Events =
+                {
+                    new Event
+                    {
+                        EventId = $"bench-{run}-{i}", Type = Contracts.V1.EventType.Purchase, UserId = User(i), ProductId = Product(i),
+                        OrderId = $"bench-{run}-{i / 3}", Quantity = 1, Price = 1,
+                    },
+                },
+            }).ResponseAsync,
+            // A bounded set of ids, rewritten over and over: the catalog does not grow during a soak.
+            "upsert" => async i =>
+            {
+                using var upsert = new Catalog.CatalogClient(channel).UpsertProducts();
+                await upsert.RequestStream.WriteAsync(new UpsertProductsRequest
+                {
+                    Products = { new Product { ProductId = $"bench-{i % 500}", Title = $"BENCH PRODUCT {i % 500} REVISION {i}", Category = "Bench", Price = 1 + i % 50, InStock = true } },
+                });
+                await upsert.RequestStream.CompleteAsync();
+                await upsert;
+            },
             _ => throw new ArgumentException($"unknown call '{call}'"),
         };
     }

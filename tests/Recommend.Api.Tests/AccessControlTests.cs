@@ -215,6 +215,27 @@ public sealed class AccessControlTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, (await http.SendAsync(create)).StatusCode);
     }
 
+    [Fact]
+    public async Task The_dashboard_asks_for_a_key_and_shows_experiments_once_given_one()
+    {
+        var design = ExperimentSimulation.Design("keyed-dash", "home");
+        design.Name = "Keyed dashboard experiment";
+        await _host.Experiments.CreateExperimentAsync(new CreateExperimentRequest { Experiment = design }, new Metadata { { "x-api-key", KeyOf("experiments") } });
+
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("RECOMMEND_TEST_CHROMIUM") ?? "/usr/bin/chromium", Headless = true,
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"{_host.HttpAddress}/dashboard/");
+        await Microsoft.Playwright.Assertions.Expect(page.Locator("#error")).ToContainTextAsync("API key");
+
+        await page.FillAsync("#api-key", KeyOf("reports"));
+        await page.DispatchEventAsync("#api-key", "change");
+        await Microsoft.Playwright.Assertions.Expect(page.GetByText("Keyed dashboard experiment").First).ToBeVisibleAsync();
+    }
+
     [Theory]
     [InlineData("http://0.0.0.0:0", "http://127.0.0.1:0")]
     [InlineData("http://127.0.0.1:0", "http://*:0")]

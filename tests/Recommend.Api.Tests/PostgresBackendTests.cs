@@ -91,6 +91,11 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
 
         Assert.True(similar.Degraded);
         Assert.Equal("m2", similar.Items[0].ProductId);
+        // Nothing invented: without the catalog the item says its details are unknown instead of "price 0, no title".
+        Assert.All(similar.Items, item => Assert.True(item.DetailsUnknown && item.Title == "" && item.Price == 0 && !item.InStock));
+        var cheap = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1", Filter = new ProductFilter { MaxPrice = 1 } },
+            deadline: DateTime.UtcNow.AddSeconds(10));
+        Assert.Empty(cheap.Items); // the filter is applied to the index's real prices (5), not to an invented 0
         Assert.NotEqual(Serving, await host.HealthAsync());
         Assert.Equal(Serving, await host.HealthAsync("liveness"));
 
@@ -98,6 +103,7 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         await host.WaitUntilServingAsync(TimeSpan.FromSeconds(30));
         var healed = await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" });
         Assert.False(healed.Degraded);
+        Assert.False(healed.Items[0].DetailsUnknown);
         Assert.Equal("RED SPOTTY MUG LARGE", healed.Items[0].Title);
     }
 
@@ -121,6 +127,13 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
             ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m1" } }, deadline: deadline).ResponseAsync),
             ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
             ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
+            ("UpsertProducts", async deadline =>
+            {
+                using var call = host.Catalog.UpsertProducts(deadline: deadline);
+                await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { Product("m9", "BLUE MUG") } });
+                await call.RequestStream.CompleteAsync();
+                await call;
+            }),
         };
         foreach (var (method, call) in calls)
         {

@@ -9,15 +9,15 @@ public sealed class TelemetryTests
     [Fact]
     public async Task Metrics_follow_the_rpc_conventions_and_never_label_by_product_or_user()
     {
-        await using var host = await RunningHost.StartAsync(seedSample: false);
+        await using var host = await RunningHost.StartAsync(seedSample: false, dataDirectory: null, "--Recommend:Telemetry:GaugeInterval=00:00:00.200");
         await host.UpsertProductsAsync(RunningHost.Product("sku-telemetry-1", "RED SPOTTY MUG"), RunningHost.Product("sku-telemetry-2", "RED SPOTTY CUP"));
         await host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "sku-telemetry-1", UserId = "user-telemetry-1" });
         await Assert.ThrowsAsync<RpcException>(async () => await host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "sku-telemetry-missing" }));
         using var http = new HttpClient { BaseAddress = new Uri(host.HttpAddress) };
 
         string metrics = "";
-        // Gauges are sampled off the request path; give the sampler its first round.
-        for (var attempt = 0; attempt < 50 && !metrics.Contains("recommend_catalog_products{", StringComparison.Ordinal); attempt++)
+        // Gauges are sampled off the request path; wait for a sample taken after the writes.
+        for (var attempt = 0; attempt < 50 && !System.Text.RegularExpressions.Regex.IsMatch(metrics, "recommend_catalog_products\\{[^}]*\\} 2"); attempt++)
         {
             if (attempt > 0) await Task.Delay(200);
             metrics = await http.GetStringAsync("/metrics");

@@ -125,12 +125,17 @@ function numCell(attr, key, raw, text, extra = {}) {
 
 class ApiError extends Error {}
 
+const API_KEY = 'recommend.apiKey';
+
 async function api(path, { method = 'GET', body } = {}) {
+  const headers = body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' };
+  const key = sessionStorage.getItem(API_KEY);
+  if (key) headers['x-api-key'] = key;
   let res;
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch {
@@ -139,6 +144,7 @@ async function api(path, { method = 'GET', body } = {}) {
   const text = await res.text();
   let data = null;
   try { data = text ? JSON.parse(text) : {}; } catch { /* non-JSON body, handled below */ }
+  if (res.status === 401) throw new ApiError('This server needs an API key: enter one with the experiments or reports scope above.');
   if (!res.ok) {
     throw new ApiError(data?.message || `HTTP ${res.status} ${res.statusText}`.trim());
   }
@@ -971,6 +977,11 @@ function init() {
   $('#variant-rows').addEventListener('input', syncVariantRows);
   $('#exp-mode').addEventListener('change', syncVariantRows);
   window.addEventListener('hashchange', () => { clearError(); route(); });
+  $('#api-key').value = sessionStorage.getItem(API_KEY) || '';
+  $('#api-key').addEventListener('change', (e) => {
+    if (e.target.value) sessionStorage.setItem(API_KEY, e.target.value); else sessionStorage.removeItem(API_KEY);
+    clearError(); loadList(); route(); // the views again, with the key
+  });
   let resizeTimer;
   window.addEventListener('resize', () => {
     clearTimeout(resizeTimer);

@@ -25,12 +25,16 @@ internal static class ResponseMapping
             {
                 ProductId = item.Product.Id,
                 Score = item.Score,
-                Title = item.Product.Title,
-                Price = item.Product.Price,
-                Category = item.Product.Category,
-                InStock = item.Product.InStock,
                 Variant = answer.Teams?[i] ?? "",
+                DetailsUnknown = !item.DetailsKnown,
             };
+            if (item.DetailsKnown)
+            {
+                proto.Title = item.Product.Title;
+                proto.Price = item.Product.Price;
+                proto.Category = item.Product.Category;
+                proto.InStock = item.Product.InStock;
+            }
             proto.Reasons.AddRange(item.Reasons.Select(r => new Proto.Reason
             {
                 Kind = KindName(r.Kind),

@@ -14,39 +14,14 @@ internal sealed class AccessInterceptor(ApiKeyRing keys, ClientRateLimiter limit
     /// <summary>Every caller when no keys are configured (the host then only listens on loopback, unless told otherwise).</summary>
     private static readonly ApiClient Anonymous = new("anonymous", new HashSet<Scope> { Scope.Admin }, int.MaxValue);
 
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var client = Admit(context);
-        try
-        {
-            var response = await continuation(request, context);
-            audit.Succeeded(client, context.Method, request, response);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            audit.Failed(client, context.Method, request, ex);
-            throw;
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        AuditedAsync(Admit(context), context, request, () => continuation(request, context));
 
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var client = Admit(context);
-        try
-        {
-            var response = await continuation(requestStream, context);
-            audit.Succeeded(client, context.Method, null, response);
-            return response;
-        }
-        catch (Exception ex)
-        {
-            audit.Failed(client, context.Method, null, ex);
-            throw;
-        }
-    }
+    /// <summary>The request is a stream here: the audit line counts from the response.</summary>
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        AuditedAsync(Admit(context), context, null, () => continuation(requestStream, context));
 
     public override Task ServerStreamingServerHandler<TRequest, TResponse>(
         TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
@@ -61,6 +36,21 @@ internal sealed class AccessInterceptor(ApiKeyRing keys, ClientRateLimiter limit
     {
         Admit(context);
         return continuation(requestStream, responseStream, context);
+    }
+
+    private async Task<TResponse> AuditedAsync<TResponse>(ApiClient? client, ServerCallContext context, object? request, Func<Task<TResponse>> call)
+    {
+        try
+        {
+            var response = await call();
+            audit.Succeeded(client, context.Method, request, response);
+            return response;
+        }
+        catch (Exception ex)
+        {
+            audit.Failed(client, context.Method, request, ex);
+            throw;
+        }
     }
 
     /// <returns>The caller, or null for the open services (health, reflection).</returns>

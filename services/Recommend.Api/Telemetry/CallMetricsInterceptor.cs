@@ -7,48 +7,30 @@ namespace Recommend.Api.Telemetry;
 /// <summary>Times every call, refused ones included, and records it under the status the client saw.</summary>
 internal sealed class CallMetricsInterceptor(ServiceMetrics metrics) : Interceptor
 {
-    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
-        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var response = await continuation(request, context);
-            metrics.Call(context.Method, context.Status.StatusCode, Stopwatch.GetElapsedTime(started));
-            return response;
-        }
-        catch (Exception ex)
-        {
-            metrics.Call(context.Method, StatusOf(ex, context), Stopwatch.GetElapsedTime(started));
-            throw;
-        }
-    }
+    public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation) =>
+        TimedAsync(context, () => continuation(request, context));
 
-    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
-        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
-        {
-            var response = await continuation(requestStream, context);
-            metrics.Call(context.Method, context.Status.StatusCode, Stopwatch.GetElapsedTime(started));
-            return response;
-        }
-        catch (Exception ex)
-        {
-            metrics.Call(context.Method, StatusOf(ex, context), Stopwatch.GetElapsedTime(started));
-            throw;
-        }
-    }
+    public override Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation) =>
+        TimedAsync(context, () => continuation(requestStream, context));
 
-    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
-        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        try
+    public override Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation) =>
+        TimedAsync(context, async () =>
         {
             await continuation(request, responseStream, context);
+            return true;
+        });
+
+    private async Task<T> TimedAsync<T>(ServerCallContext context, Func<Task<T>> call)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var result = await call();
             metrics.Call(context.Method, context.Status.StatusCode, Stopwatch.GetElapsedTime(started));
+            return result;
         }
         catch (Exception ex)
         {

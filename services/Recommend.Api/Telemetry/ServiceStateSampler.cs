@@ -5,21 +5,20 @@ using Recommend.Indexing;
 namespace Recommend.Api.Telemetry;
 
 /// <summary>
-/// Samples what the gauges show — catalog size, live index size, whether a re-index runs — every 15 s, off the request
+/// Samples what the gauges show — catalog size, live index size, whether a re-index runs — every GaugeInterval, off the request
 /// path: a scrape never waits on the store. A failed sample keeps the last values (the outage shows elsewhere).
 /// </summary>
 internal sealed class ServiceStateSampler(
-    IStoreReadiness store, ICatalogStore catalog, IVectorIndex index, ReindexService reindex, ServiceMetrics metrics, ILogger<ServiceStateSampler> logger)
+    IStoreReadiness store, ICatalogStore catalog, IVectorIndex index, ReindexService reindex, ServiceMetrics metrics, TelemetryOptions options,
+    ILogger<ServiceStateSampler> logger)
     : BackgroundService
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(15);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
             await store.WhenReadyAsync(stoppingToken);
-            using var timer = new PeriodicTimer(Interval);
+            using var timer = new PeriodicTimer(options.GaugeInterval);
             do
             {
                 try

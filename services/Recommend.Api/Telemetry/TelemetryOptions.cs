@@ -10,4 +10,7 @@ public sealed class TelemetryOptions
 
     /// <summary>One JSON object per log line, with the trace and span ids; for production log pipelines.</summary>
     public bool JsonLogs { get; set; }
+
+    /// <summary>How often the size gauges (catalog, index, re-index jobs) are sampled from the backends.</summary>
+    public TimeSpan GaugeInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

@@ -74,7 +74,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         if (products is null)
         {
             return candidate.FromFilteredIndex
-                ? new ScoredCandidate(candidate, new Product(candidate.ProductId, "", "", "", 0, true, Product.NoAttributes), score)
+                ? new ScoredCandidate(candidate, new Product(candidate.ProductId, "", "", "", 0, false, Product.NoAttributes), score)
                 : null;
         }
         return products.TryGetValue(candidate.ProductId, out var product) && product.Passes(Options.Filter)
@@ -85,7 +85,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public RecommendationResult Result(
         IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
     {
-        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, products))).ToList();
+        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, products), DetailsKnown: products is not null)).ToList();
         return new RecommendationResult(Guid.CreateVersion7().ToString("N"), items, Degraded, Profile.Name);
     }
 

@@ -15,7 +15,9 @@ public enum ReasonKind
 /// <param name="RelatedProductId">The product that caused the reason, or null (trending, search).</param>
 public sealed record Reason(ReasonKind Kind, string? RelatedProductId, string Text);
 
-public sealed record RecommendedProduct(Product Product, double Score, IReadOnlyList<Reason> Reasons);
+/// <param name="DetailsKnown">False when the catalog was unavailable: the item passed the filter on the index's copy of
+/// its category, price and stock, but its title and price are not known and must not be shown as if they were.</param>
+public sealed record RecommendedProduct(Product Product, double Score, IReadOnlyList<Reason> Reasons, bool DetailsKnown = true);
 
 /// <param name="Degraded">A signal was unavailable and a fallback served.</param>
 public sealed record RecommendationResult(

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Errors;
 using Recommend.Core.Vectors;
 using Recommend.Indexing.Jobs;
 using Recommend.Indexing.Sources;
@@ -85,9 +86,23 @@ public sealed class Reindexer
         catch (Exception e)
         {
             _logger.LogError(e, "Reindex {Unit} failed", unit);
-            return (run.Job, await AbandonAsync(run, ReindexState.Failed, e.Message));
+            return (run.Job, await AbandonAsync(run, ReindexState.Failed, ClientMessage(e)));
         }
     }
+
+    /// <summary>
+    /// The job's error as clients read it: the service's own messages as they are; for anything else (file system,
+    /// driver, runtime) a short description, because their text can carry server paths and addresses. The log has all.
+    /// </summary>
+    private static string ClientMessage(Exception e) => e switch
+    {
+        RecommendException or InvalidDataException => e.Message,
+        CsvHelper.CsvHelperException csv => $"the CSV file is malformed near line {csv.Context?.Parser?.RawRow}",
+        FileNotFoundException or DirectoryNotFoundException => "the source file is gone",
+        UnauthorizedAccessException => "the server may not read the source file",
+        IOException => "the source file could not be read",
+        _ => "the re-index failed; see the server log",
+    };
 
     private async Task ExecuteAsync(RunContext run, CancellationToken ct)
     {

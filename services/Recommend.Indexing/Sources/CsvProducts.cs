@@ -65,9 +65,9 @@ internal static class CsvProducts
     {
         string Field(string name) => csv.TryGetField<string>(name, out var value) ? value ?? "" : "";
         var id = Field("product_id").Trim();
-        if (SourceRow.ParsePrice(Field("price")) is not { } price) return SourceRow.Rejected(line, id, $"bad price '{Field("price")}'");
+        if (SourceRow.ParsePrice(Field("price")) is not { } price) return SourceRow.Rejected(line, id, $"bad price '{SourceRow.Excerpt(Field("price"))}'");
         var stockText = Field("in_stock").Trim().ToLowerInvariant();
-        if (stockText is not ("" or "true" or "false" or "1" or "0" or "yes" or "no")) return SourceRow.Rejected(line, id, $"bad in_stock '{stockText}'");
+        if (stockText is not ("" or "true" or "false" or "1" or "0" or "yes" or "no")) return SourceRow.Rejected(line, id, $"bad in_stock '{SourceRow.Excerpt(stockText)}'");
         Dictionary<string, string> attributes = [];
         if (Field("attributes") is { Length: > 0 } json)
         {

@@ -46,7 +46,7 @@ internal static class JsonLinesProducts
                 JsonValueKind.String => SourceRow.ParsePrice(priceElement.GetString()),
                 _ => null,
             };
-            if (price is null) return SourceRow.Rejected(line, id, $"bad price {priceElement.GetRawText()}");
+            if (price is null) return SourceRow.Rejected(line, id, $"bad price {SourceRow.Excerpt(priceElement.GetRawText())}");
             var inStock = !root.TryGetProperty("in_stock", out var stock) || stock.ValueKind != JsonValueKind.False;
             var attributes = root.TryGetProperty("attributes", out var attrs) && attrs.ValueKind == JsonValueKind.Object
                 ? attrs.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.ToString())

@@ -27,12 +27,16 @@ public sealed record SourceRow(long Line, string Position, Product? Product, Sou
         };
         return problem is null
             ? new SourceRow(line, position, product, null)
-            : new SourceRow(line, position, null, new SourceRowError(line, product.Id, problem));
+            : new SourceRow(line, position, null, new SourceRowError(line, Excerpt(product.Id, MaxIdLength), problem));
     }
 
     /// <summary>A file row that could not be read as a product; it resumes after its line like any other.</summary>
     public static SourceRow Rejected(long line, string productId, string problem) =>
-        new(line, Lines.Position(line), null, new SourceRowError(line, productId, problem));
+        new(line, Lines.Position(line), null, new SourceRowError(line, Excerpt(productId, MaxIdLength), problem));
+
+    /// <summary>A cell quoted in an error, cut short: errors travel to clients and into the job store.</summary>
+    public static string Excerpt(string? value, int length = 40) =>
+        value is null ? "" : value.Length <= length ? value : string.Concat(value.AsSpan(0, length), "…");
 
     public static double? ParsePrice(string? text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var price) && double.IsFinite(price) && price >= 0 ? price : null;
