@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Grpc.Core;
 using Recommend.Cli;
 using Spectre.Console;
 
@@ -13,4 +14,15 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ReindexCommands.Create());
 root.Subcommands.Add(ExperimentCommands.Create());
 root.Subcommands.Add(MigrateCommand.Create());
-return await root.Parse(args).InvokeAsync();
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (RpcException e)
+{
+    // The server's answer, not a stack trace: the status names what to fix.
+    Console.Error.WriteLine($"error: {e.StatusCode}: {e.Status.Detail}");
+    if (e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+        Console.Error.WriteLine($"hint: set {ServerConnection.ApiKeyVariable} to a key with the scope this command needs");
+    return 2;
+}

@@ -91,3 +91,47 @@ public sealed class ExperimentCommandTests : IAsyncLifetime
         Assert.Contains("experiment.variants", result.Errors + string.Join('\n', result.Lines));
     }
 }
+
+/// <summary>The CLI against a host that requires API keys: the key comes from RECOMMEND_API_KEY.</summary>
+public sealed class ApiKeyCommandTests : IAsyncLifetime
+{
+    private const string ReportsKey = "cli-test-reports-key-0123456789";
+    private readonly string _data = Directory.CreateTempSubdirectory("apikey-cli-").FullName;
+    private WebApplication _host = null!;
+    private string _server = "";
+
+    public async Task InitializeAsync()
+    {
+        _host = RecommendHost.Create([
+            "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={_data}",
+            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning",
+            "--Recommend:Auth:ApiKeys:0:Name=growth", $"--Recommend:Auth:ApiKeys:0:Key={ReportsKey}", "--Recommend:Auth:ApiKeys:0:Scopes:0=reports",
+        ]);
+        await _host.StartAsync();
+        _server = _host.Services.GetRequiredService<ListenAddresses>().Grpc;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.StopAsync();
+        await _host.DisposeAsync();
+        Directory.Delete(_data, recursive: true);
+    }
+
+    [Fact]
+    public async Task Commands_send_the_key_from_the_environment_and_explain_a_refusal()
+    {
+        var without = await CliProcess.RunAsync("", "experiments", "list", "--server", _server);
+        Assert.Equal(2, without.ExitCode);
+        Assert.Contains("Unauthenticated", without.Errors);
+        Assert.Contains("RECOMMEND_API_KEY", without.Errors);
+
+        var keyed = new Dictionary<string, string> { ["RECOMMEND_API_KEY"] = ReportsKey };
+        var listed = await CliProcess.RunAsync(keyed, "", "experiments", "list", "--server", _server);
+        Assert.True(listed.ExitCode == 0, listed.Errors);
+
+        var denied = await CliProcess.RunAsync(keyed, "", "experiments", "stop", "any", "--server", _server);
+        Assert.Equal(2, denied.ExitCode);
+        Assert.Contains("'experiments' scope", denied.Errors);
+    }
+}
