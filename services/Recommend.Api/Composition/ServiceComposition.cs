@@ -1,11 +1,11 @@
-using Microsoft.Extensions.FileProviders;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.FileProviders;
+using Microsoft.Extensions.Options;
 using Recommend.Api.Grpc;
 using Recommend.Api.Security;
-using Recommend.Api.Telemetry;
 using Recommend.Api.Seeding;
+using Recommend.Api.Telemetry;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Experiments;
