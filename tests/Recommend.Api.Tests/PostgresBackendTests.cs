@@ -28,6 +28,27 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         RunningHost.StartAsync(seedSample: false, dataDirectory: null, waitUntilServing,
             "--Recommend:Store:Provider=postgres", $"--ConnectionStrings:Postgres={connectionString}");
 
+    /// <summary>One call of each RPC that reads or writes the store, for the outage tests; each takes its deadline.</summary>
+    private static (string Method, Func<DateTime, Task> Call)[] CallsNeedingTheStore(RunningHost host) =>
+    [
+        ("RecordEvents", deadline => host.Events.RecordEventsAsync(new RecordEventsRequest
+        {
+            Events = { new Event { EventId = "o1", Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o", Quantity = 1 } },
+        }, deadline: deadline).ResponseAsync),
+        ("Trending", deadline => host.Recommendations.TrendingAsync(new TrendingRequest(), deadline: deadline).ResponseAsync),
+        ("GetProduct", deadline => host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
+        ("UpsertProducts", async deadline =>
+        {
+            using var call = host.Catalog.UpsertProducts(deadline: deadline);
+            await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { Product("m9", "BLUE MUG") } });
+            await call.RequestStream.CompleteAsync();
+            await call;
+        }),
+        ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m2" } }, deadline: deadline).ResponseAsync),
+        ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
+        ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
+    ];
+
     [Fact]
     public async Task Starts_not_ready_while_postgres_is_unreachable_and_serves_once_it_connects()
     {
@@ -116,25 +137,7 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"));
 
         proxy.Cut();
-        var calls = new (string Method, Func<DateTime, Task> Call)[]
-        {
-            ("RecordEvents", deadline => host.Events.RecordEventsAsync(new RecordEventsRequest
-            {
-                Events = { new Event { EventId = "o1", Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o", Quantity = 1 } },
-            }, deadline: deadline).ResponseAsync),
-            ("Trending", deadline => host.Recommendations.TrendingAsync(new TrendingRequest(), deadline: deadline).ResponseAsync),
-            ("GetProduct", deadline => host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
-            ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m1" } }, deadline: deadline).ResponseAsync),
-            ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
-            ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
-            ("UpsertProducts", async deadline =>
-            {
-                using var call = host.Catalog.UpsertProducts(deadline: deadline);
-                await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { Product("m9", "BLUE MUG") } });
-                await call.RequestStream.CompleteAsync();
-                await call;
-            }),
-        };
+        var calls = CallsNeedingTheStore(host);
         foreach (var (method, call) in calls)
         {
             var error = await Assert.ThrowsAsync<RpcException>(() => call(DateTime.UtcNow.AddSeconds(10)));
@@ -157,26 +160,8 @@ public sealed class PostgresBackendTests(PostgresCluster cluster) : IClassFixtur
         await host.UpsertProductsAsync(Product("m1", "RED SPOTTY MUG"), Product("m2", "RED SPOTTY MUG LARGE"));
 
         proxy.Freeze();
-        var calls = new (string Method, Func<DateTime, Task> Call)[]
-        {
-            ("RecordEvents", deadline => host.Events.RecordEventsAsync(new RecordEventsRequest
-            {
-                Events = { new Event { EventId = "f1", Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o", Quantity = 1 } },
-            }, deadline: deadline).ResponseAsync),
-            ("Trending", deadline => host.Recommendations.TrendingAsync(new TrendingRequest(), deadline: deadline).ResponseAsync),
-            ("SimilarProducts", deadline => host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
-            ("GetProduct", deadline => host.Catalog.GetProductAsync(new GetProductRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync),
-            ("UpsertProducts", async deadline =>
-            {
-                using var call = host.Catalog.UpsertProducts(deadline: deadline);
-                await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { Product("m3", "BLUE MUG") } });
-                await call.RequestStream.CompleteAsync();
-                await call;
-            }),
-            ("DeleteProducts", deadline => host.Catalog.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "m2" } }, deadline: deadline).ResponseAsync),
-            ("GetServiceStatus", deadline => host.Catalog.GetServiceStatusAsync(new GetServiceStatusRequest(), deadline: deadline).ResponseAsync),
-            ("StartReindex", deadline => host.Catalog.StartReindexAsync(new StartReindexRequest { Mode = ReindexMode.Incremental }, deadline: deadline).ResponseAsync),
-        };
+        var calls = CallsNeedingTheStore(host).Append(("SimilarProducts", deadline =>
+            host.Recommendations.SimilarProductsAsync(new SimilarProductsRequest { ProductId = "m1" }, deadline: deadline).ResponseAsync));
         var failures = new List<string>();
         foreach (var (method, call) in calls)
         {

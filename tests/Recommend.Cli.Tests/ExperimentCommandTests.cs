@@ -1,40 +1,22 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.DependencyInjection;
-using Recommend.Api.Composition;
 
 namespace Recommend.Cli.Tests;
 
 /// <summary><c>recommend experiments …</c> as a growth analyst runs them, against a real host on loopback.</summary>
 public sealed class ExperimentCommandTests : IAsyncLifetime
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("experiments-cli-").FullName;
-    private WebApplication _host = null!;
-    private string _server = "";
+    private LoopbackHost _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _host = RecommendHost.Create([
-            "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={_data}",
-            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning",
-        ]);
-        await _host.StartAsync();
-        _server = _host.Services.GetRequiredService<ListenAddresses>().Grpc;
-    }
+    public async Task InitializeAsync() => _host = await LoopbackHost.StartAsync();
 
-    public async Task DisposeAsync()
-    {
-        await _host.StopAsync();
-        await _host.DisposeAsync();
-        Directory.Delete(_data, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private Task<CliProcess.Result> RunAsync(params string[] arguments) => CliProcess.RunAsync("", [.. arguments, "--server", _server]);
+    private Task<CliProcess.Result> RunAsync(params string[] arguments) => CliProcess.RunAsync("", [.. arguments, "--server", _host.Server]);
 
     [Fact]
     public async Task An_experiment_is_created_from_yaml_started_reported_as_a_table_and_stopped()
     {
-        var file = Path.Combine(_data, "home-diversity.yaml");
+        var file = Path.Combine(_host.DataDirectory, "home-diversity.yaml");
         await File.WriteAllTextAsync(file, """
             experiment_id: home-diversity
             name: "Home: more diverse"
@@ -82,7 +64,7 @@ public sealed class ExperimentCommandTests : IAsyncLifetime
     [Fact]
     public async Task A_refused_experiment_fails_the_command_with_the_servers_reason()
     {
-        var file = Path.Combine(_data, "broken.json");
+        var file = Path.Combine(_host.DataDirectory, "broken.json");
         await File.WriteAllTextAsync(file, """{"experiment": {"name": "broken", "placements": ["home"], "variants": [{"name": "A", "control": true, "weight": 1}]}}""");
 
         var result = await RunAsync("experiments", "create", file);
@@ -96,41 +78,26 @@ public sealed class ExperimentCommandTests : IAsyncLifetime
 public sealed class ApiKeyCommandTests : IAsyncLifetime
 {
     private const string ReportsKey = "cli-test-reports-key-0123456789";
-    private readonly string _data = Directory.CreateTempSubdirectory("apikey-cli-").FullName;
-    private WebApplication _host = null!;
-    private string _server = "";
+    private LoopbackHost _host = null!;
 
-    public async Task InitializeAsync()
-    {
-        _host = RecommendHost.Create([
-            "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={_data}",
-            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning",
-            "--Recommend:Auth:ApiKeys:0:Name=growth", $"--Recommend:Auth:ApiKeys:0:Key={ReportsKey}", "--Recommend:Auth:ApiKeys:0:Scopes:0=reports",
-        ]);
-        await _host.StartAsync();
-        _server = _host.Services.GetRequiredService<ListenAddresses>().Grpc;
-    }
+    public async Task InitializeAsync() => _host = await LoopbackHost.StartAsync(
+        "--Recommend:Auth:ApiKeys:0:Name=growth", $"--Recommend:Auth:ApiKeys:0:Key={ReportsKey}", "--Recommend:Auth:ApiKeys:0:Scopes:0=reports");
 
-    public async Task DisposeAsync()
-    {
-        await _host.StopAsync();
-        await _host.DisposeAsync();
-        Directory.Delete(_data, recursive: true);
-    }
+    public async Task DisposeAsync() => await _host.DisposeAsync();
 
     [Fact]
     public async Task Commands_send_the_key_from_the_environment_and_explain_a_refusal()
     {
-        var without = await CliProcess.RunAsync("", "experiments", "list", "--server", _server);
+        var without = await CliProcess.RunAsync("", "experiments", "list", "--server", _host.Server);
         Assert.Equal(2, without.ExitCode);
         Assert.Contains("Unauthenticated", without.Errors);
         Assert.Contains("RECOMMEND_API_KEY", without.Errors);
 
         var keyed = new Dictionary<string, string> { ["RECOMMEND_API_KEY"] = ReportsKey };
-        var listed = await CliProcess.RunAsync(keyed, "", "experiments", "list", "--server", _server);
+        var listed = await CliProcess.RunAsync(keyed, "", "experiments", "list", "--server", _host.Server);
         Assert.True(listed.ExitCode == 0, listed.Errors);
 
-        var denied = await CliProcess.RunAsync(keyed, "", "experiments", "stop", "any", "--server", _server);
+        var denied = await CliProcess.RunAsync(keyed, "", "experiments", "stop", "any", "--server", _host.Server);
         Assert.Equal(2, denied.ExitCode);
         Assert.Contains("'experiments' scope", denied.Errors);
     }
