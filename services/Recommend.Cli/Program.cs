@@ -14,6 +14,8 @@ root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(ReindexCommands.Create());
 root.Subcommands.Add(ExperimentCommands.Create());
 root.Subcommands.Add(MigrateCommand.Create());
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(EvalCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -9,6 +9,7 @@ using Recommend.Indexing;
 using Recommend.Postgres;
 using Recommend.Qdrant;
 using Recommend.Sqlite;
+using Recommend.Training;
 
 namespace Recommend.Composition;
 
@@ -16,8 +17,8 @@ namespace Recommend.Composition;
 public static class BackendComposition
 {
     /// <summary>
-    /// What the server and the offline re-index worker share, chosen by configuration: the store, the vector index, the
-    /// embedder and the re-indexing engine over them.
+    /// What the server and the offline jobs share, chosen by configuration: the store, the vector index, the embedder,
+    /// the re-indexing engine over them and the item-to-item model's trainer.
     /// </summary>
     public static RecommendOptions AddRecommendBackends(this IServiceCollection services, IConfiguration configuration)
     {
@@ -28,6 +29,7 @@ public static class BackendComposition
         AddVectorIndex(services, options);
         AddEmbedder(services, options.Embedder);
         services.AddReindexing(options.Reindex);
+        services.AddItemModelTraining(options.Training);
         return options;
     }
 

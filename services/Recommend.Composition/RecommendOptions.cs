@@ -2,6 +2,7 @@ using Recommend.Core.Ranking;
 using Recommend.Embeddings.Qwen;
 using Recommend.Indexing;
 using Recommend.Qdrant;
+using Recommend.Training;
 
 namespace Recommend.Composition;
 
@@ -31,6 +32,9 @@ public sealed class RecommendOptions
 
     /// <summary>Re-indexing batch size, lease, versions kept for rollback (Recommend__Reindex__KeepPreviousVersions, ...).</summary>
     public ReindexOptions Reindex { get; set; } = new();
+
+    /// <summary>The learned item-to-item model and when it is retrained (Recommend__Training__InHost, __Interval, ...).</summary>
+    public TrainingOptions Training { get; set; } = new();
 
     /// <summary>The default ranking profile's weights.</summary>
     public RankingProfile Ranking { get; set; } = RankingProfile.Default;

@@ -202,8 +202,31 @@ internal static class SchemaMigrations
         CREATE INDEX exposures_by_time ON exposures (experiment_id, occurred_at);
         """;
 
+    /// <summary>
+    /// Learned item-to-item models: one row per published version (the highest is live) and one per source product with
+    /// its neighbours encoded (see ItemModelRows). A version and its rows are written in one transaction.
+    /// </summary>
+    private const string ItemModels = """
+        CREATE TABLE item_models (
+            version     INTEGER NOT NULL PRIMARY KEY,
+            trained_at  INTEGER NOT NULL,
+            method      TEXT    NOT NULL,
+            products    INTEGER NOT NULL,
+            neighbours  INTEGER NOT NULL,
+            purchases   INTEGER NOT NULL,
+            training_ms INTEGER NOT NULL
+        );
+
+        CREATE TABLE item_model_rows (
+            version    INTEGER NOT NULL,
+            product_id TEXT    NOT NULL,
+            neighbours BLOB    NOT NULL,
+            PRIMARY KEY (version, product_id)
+        ) WITHOUT ROWID;
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments, ItemModels];
 
     public static int LatestVersion => Scripts.Length;
 

@@ -61,6 +61,8 @@ public sealed class RunningHost : IAsyncDisposable
             $"--Recommend:DataDirectory={dataDirectory}",
             $"--Recommend:SeedSample={seedSample}",
             "--Logging:LogLevel:Default=Warning",
+            // Training the learned model on the sample costs a core for seconds; the tests that need it turn it on.
+            "--Recommend:Training:InHost=false",
             .. extraArgs,
         ];
         var app = RecommendHost.Create(args, configure);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.History;
+using Recommend.Core.Learning;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
@@ -24,7 +25,7 @@ internal sealed class RankingWorld : IAsyncDisposable
         Embedder = new HashingEmbedder();
         var embedders = IEmbedderProvider.Create(Embedder);
         Catalog = new CatalogService(Store, Index, embedders, Store, Store, new ActiveIndexBuild(Store));
-        Engine = new RecommendationEngine(Store, Store, Index, embedders, NullLogger<RecommendationEngine>.Instance);
+        Engine = new RecommendationEngine(Store, Store, Index, embedders, LearnedModel, NullLogger<RecommendationEngine>.Instance);
     }
 
     public SqliteStore Store { get; }
@@ -33,6 +34,8 @@ internal sealed class RankingWorld : IAsyncDisposable
     public HashingEmbedder Embedder { get; }
     public CatalogService Catalog { get; }
     public RecommendationEngine Engine { get; }
+    /// <summary>Empty until a test trains or offers a model.</summary>
+    public LiveItemModel LearnedModel { get; } = new();
 
     public static DateTimeOffset Day(int day) => new DateTimeOffset(2011, 11, 1, 10, 0, 0, TimeSpan.Zero).AddDays(day);
 

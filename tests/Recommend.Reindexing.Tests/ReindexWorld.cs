@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
+using Recommend.Core.Learning;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
 using Recommend.Indexing;
@@ -39,7 +40,7 @@ internal sealed class ReindexWorld : IAsyncDisposable
         _disposeIndex = disposeIndex;
         Options = options;
         Catalog = new CatalogService(Store, Index, Embedders, Store, Store, new ActiveIndexBuild(Store));
-        Engine = new RecommendationEngine(Store, Store, Index, Embedders, NullLogger<RecommendationEngine>.Instance);
+        Engine = new RecommendationEngine(Store, Store, Index, Embedders, new LiveItemModel(), NullLogger<RecommendationEngine>.Instance);
         Reindex = NewService(options);
     }
 

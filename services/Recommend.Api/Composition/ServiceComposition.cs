@@ -45,6 +45,7 @@ public static class ServiceComposition
         services.AddSingleton<CatalogService>();
         services.AddSingleton<SampleSeeder>();
         services.AddHostedService(sp => sp.GetRequiredService<SampleSeeder>());
+        services.AddHostedService<ItemModelHost>();
         AddExperiments(services);
 
         services.AddGrpc(grpc =>

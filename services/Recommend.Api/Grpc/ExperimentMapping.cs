@@ -13,7 +13,7 @@ internal static class ExperimentMapping
     private static readonly TimeSpan LongestDuration = TimeSpan.FromDays(3650);
 
     private static readonly (string Name, CandidateSources Source)[] SourceNames =
-        [("similar", CandidateSources.Similar), ("bought_together", CandidateSources.BoughtTogether), ("trending", CandidateSources.Trending)];
+        [("similar", CandidateSources.Similar), ("bought_together", CandidateSources.BoughtTogether), ("trending", CandidateSources.Trending), ("learned", CandidateSources.Learned)];
 
     public static Experiment ToDomain(Proto.Experiment e, RankingProfile defaults)
     {
@@ -49,13 +49,14 @@ internal static class ExperimentMapping
         {
             sources |= SourceNames.FirstOrDefault(s => s.Name == name).Source is var source and not CandidateSources.None
                 ? source
-                : throw Invalid($"{field}.candidate_sources", "must be similar, bought_together or trending");
+                : throw Invalid($"{field}.candidate_sources", "must be similar, bought_together, trending or learned");
         }
         return profile with
         {
             SimilarityWeight = p.HasSimilarityWeight ? p.SimilarityWeight : profile.SimilarityWeight,
             CoPurchaseWeight = p.HasCoPurchaseWeight ? p.CoPurchaseWeight : profile.CoPurchaseWeight,
             TrendingWeight = p.HasTrendingWeight ? p.TrendingWeight : profile.TrendingWeight,
+            LearnedWeight = p.HasLearnedWeight ? p.LearnedWeight : profile.LearnedWeight,
             DiversityLambda = p.HasDiversityLambda ? p.DiversityLambda : profile.DiversityLambda,
             ProfileHalfLife = p.ProfileHalfLife is null ? profile.ProfileHalfLife : Duration(p.ProfileHalfLife, $"{field}.profile_half_life"),
             ProfileInteractions = p.HasProfileInteractions ? p.ProfileInteractions : profile.ProfileInteractions,
@@ -97,6 +98,7 @@ internal static class ExperimentMapping
             SimilarityWeight = p.SimilarityWeight,
             CoPurchaseWeight = p.CoPurchaseWeight,
             TrendingWeight = p.TrendingWeight,
+            LearnedWeight = p.LearnedWeight,
             DiversityLambda = p.DiversityLambda,
             ProfileHalfLife = Google.Protobuf.WellKnownTypes.Duration.FromTimeSpan(p.ProfileHalfLife),
             ProfileInteractions = p.ProfileInteractions,

@@ -53,6 +53,7 @@ internal static class ResponseMapping
         ReasonKind.Trending => "trending",
         ReasonKind.History => "history",
         ReasonKind.Search => "search",
+        ReasonKind.CustomersAlsoBought => "customers_also_bought",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

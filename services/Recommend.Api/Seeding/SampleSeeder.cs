@@ -21,6 +21,9 @@ internal sealed class SampleSeeder(
 
     public bool IsFinished => finished.Task.IsCompletedSuccessfully;
 
+    /// <summary>Completes once the sample is loaded or there was nothing to load.</summary>
+    public Task Finished => finished.Task;
+
     protected override async Task ExecuteAsync(CancellationToken ct)
     {
         await store.WhenReadyAsync(ct);

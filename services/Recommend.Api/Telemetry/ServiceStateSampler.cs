@@ -29,8 +29,9 @@ internal sealed class ServiceStateSampler(
                         live is null ? 0 : await index.CountAsync(live.Name, stoppingToken),
                         (await reindex.GetIndexStatusAsync(stoppingToken)).ActiveJob is not null);
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException)
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // A store timeout surfaces as a cancellation too; only the host stopping ends the sampling.
                     logger.LogDebug(ex, "Could not sample the service state for metrics");
                 }
             }

@@ -23,6 +23,15 @@ public interface IHistoryStore
     /// <summary>For each source product, its top co-purchased neighbours by count.</summary>
     Task<IReadOnlyList<CoPurchase>> GetCoPurchasesAsync(IReadOnlyCollection<string> productIds, int limitPerProduct, CancellationToken ct);
 
+    /// <summary>
+    /// Every (user, product) pair with purchases, grouped by user (ordered by user id): what training reads, streamed
+    /// so a large history is never held as rows.
+    /// </summary>
+    IAsyncEnumerable<PurchaseSummary> ReadPurchaseSummariesAsync(CancellationToken ct);
+
+    /// <summary>Purchase events stored: training compares it with the live model's to decide when to retrain.</summary>
+    Task<long> CountPurchasesAsync(CancellationToken ct);
+
     /// <summary>Most popular products by time-decayed purchase weight, optionally in one category.</summary>
     Task<IReadOnlyList<TrendingProduct>> GetTrendingAsync(string? category, int limit, CancellationToken ct);
 }

@@ -20,6 +20,10 @@ internal sealed class Candidate(string productId)
 
     public double SearchMatch { get; private set; }
 
+    /// <summary>The learned model's score relative to the best candidate's, and the anchor that contributed most.</summary>
+    public double Learned { get; private set; }
+    public string? AlsoBoughtAfter { get; private set; }
+
     public void AddSimilarity(double similarity, string? anchor)
     {
         if (similarity <= Similarity) return;
@@ -40,9 +44,12 @@ internal sealed class Candidate(string productId)
 
     public void AddSearchMatch(double similarity) => SearchMatch = Math.Max(SearchMatch, similarity);
 
+    public void SetLearned(double score, string anchor) => (Learned, AlsoBoughtAfter) = (score, anchor);
+
     public double Score(RankingProfile profile) =>
         profile.SimilarityWeight * Similarity
         + profile.CoPurchaseWeight * CoPurchase
         + profile.TrendingWeight * Trending
+        + profile.LearnedWeight * Learned
         + SearchMatch;
 }

@@ -11,7 +11,9 @@ public enum CandidateSources
     BoughtTogether = 2,
     /// <summary>Time-decayed popularity (the cold-start fallback).</summary>
     Trending = 4,
-    All = Similar | BoughtTogether | Trending,
+    /// <summary>Neighbours of the user's recent items in the learned item-to-item model.</summary>
+    Learned = 8,
+    All = Similar | BoughtTogether | Trending | Learned,
 }
 
 /// <summary>What is wrong with a profile: the field (as configuration and the API spell it) and why.</summary>
@@ -31,6 +33,12 @@ public sealed record RankingProfile
 
     /// <summary>Weight of the co-purchase association with the user's recent items.</summary>
     public double CoPurchaseWeight { get; init; } = 0.8;
+
+    /// <summary>
+    /// Weight of the learned item-to-item model's score (relative to the best candidate's). Until a model is trained it
+    /// adds to <see cref="CoPurchaseWeight"/>: the live co-purchase counts are the nearest stand-in.
+    /// </summary>
+    public double LearnedWeight { get; init; } = 1.0;
 
     /// <summary>Weight of decayed popularity (relative to the most popular product).</summary>
     public double TrendingWeight { get; init; } = 0.15;
@@ -56,16 +64,16 @@ public sealed record RankingProfile
     public ProfileProblem? Validate()
     {
         if (string.IsNullOrWhiteSpace(Name)) return new("name", "must not be empty");
-        foreach (var (field, weight) in new[] { ("similarity_weight", SimilarityWeight), ("co_purchase_weight", CoPurchaseWeight), ("trending_weight", TrendingWeight), ("context_weight", ContextWeight) })
+        foreach (var (field, weight) in new[] { ("similarity_weight", SimilarityWeight), ("co_purchase_weight", CoPurchaseWeight), ("trending_weight", TrendingWeight), ("learned_weight", LearnedWeight), ("context_weight", ContextWeight) })
         {
             if (!double.IsFinite(weight) || weight < 0) return new(field, "must be a finite number ≥ 0");
         }
-        if (SimilarityWeight + CoPurchaseWeight + TrendingWeight <= 0) return new("similarity_weight", "at least one of the weights must be > 0");
+        if (SimilarityWeight + CoPurchaseWeight + TrendingWeight + LearnedWeight <= 0) return new("similarity_weight", "at least one of the weights must be > 0");
         if (!(DiversityLambda is >= 0 and <= 1)) return new("diversity_lambda", "must be within [0, 1]");
         if (ProfileHalfLife <= TimeSpan.Zero) return new("profile_half_life", "must be positive");
         if (ProfileInteractions is < 1 or > 500) return new("profile_interactions", "must be within [1, 500]");
         if ((Sources & CandidateSources.All) == CandidateSources.None || (Sources & ~CandidateSources.All) != 0)
-            return new("candidate_sources", "must name at least one of similar, bought_together, trending");
+            return new("candidate_sources", "must name at least one of similar, bought_together, trending, learned");
         return null;
     }
 }

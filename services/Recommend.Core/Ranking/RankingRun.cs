@@ -105,6 +105,9 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         }
         if (candidate.CoPurchase > 0 && candidate.BoughtWith is { } with && Profile.CoPurchaseWeight > 0)
             reasons.Add((Profile.CoPurchaseWeight * candidate.CoPurchase, new Reason(ReasonKind.BoughtTogether, with, $"Often bought with {TitleOf(with)}")));
+        if (candidate.Learned > 0 && candidate.AlsoBoughtAfter is { } after && Profile.LearnedWeight > 0)
+            reasons.Add((Profile.LearnedWeight * candidate.Learned, new Reason(ReasonKind.CustomersAlsoBought, after,
+                $"Customers who bought {TitleOf(after)} also bought this")));
         if (candidate.Trending > 0 && Profile.TrendingWeight > 0)
             reasons.Add((Profile.TrendingWeight * candidate.Trending, new Reason(ReasonKind.Trending, null,
                 candidate.TrendingCategory is { Length: > 0 } category ? $"Trending in {category}" : "Trending now")));

@@ -10,6 +10,8 @@ public enum ReasonKind
     Trending,
     History,
     Search,
+    /// <summary>From the learned item-to-item model: customers who bought the related product also bought this.</summary>
+    CustomersAlsoBought,
 }
 
 /// <param name="RelatedProductId">The product that caused the reason, or null (trending, search).</param>

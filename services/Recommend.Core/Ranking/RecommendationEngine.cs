@@ -4,12 +4,14 @@ using Recommend.Core.Diagnostics;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Errors;
 using Recommend.Core.History;
+using Recommend.Core.Learning;
 using Recommend.Core.Vectors;
 
 namespace Recommend.Core.Ranking;
 
 /// <summary>
-/// The ranking pipeline: candidate sources (vector neighbours, co-purchases, trending, search) → hydration from the
+/// The ranking pipeline: candidate sources (vector neighbours, co-purchases, the learned item-to-item model, trending,
+/// search) → hydration from the
 /// catalog of record → hard filters → blended score → MMR diversity → top-k with reasons.
 /// A failing signal degrades the answer instead of failing it, except where that signal is the whole answer.
 /// </summary>
@@ -18,6 +20,7 @@ public sealed class RecommendationEngine(
     IHistoryStore history,
     IVectorIndex index,
     IEmbedderProvider embedders,
+    LiveItemModel learned,
     ILogger<RecommendationEngine> logger)
 {
     /// <summary>Candidates each source contributes before filtering; enough for filters to bite and MMR to choose.</summary>
@@ -29,6 +32,8 @@ public sealed class RecommendationEngine(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.recommend");
+        var model = profile.Sources.HasFlag(CandidateSources.Learned) ? learned.Current : null;
+        profile = WithoutModel(profile, model);
         var run = new RankingRun(options, profile, ct);
         // Independent reads run concurrently: together they are most of a request's latency.
         var context = RequireProductsAsync(contextProductIds, run, ct);
@@ -56,15 +61,27 @@ public sealed class RecommendationEngine(
         await Task.WhenAll(neighbours, coPurchases);
         AddNeighbours(run, neighbours.Result, anchor: null);
         AddCoPurchases(run, coPurchases.Result);
+        if (model is not null) AddLearned(run, model, anchors);
         AddTrending(run, trending.Result);
         return await FinishAsync(run, diversify: true, ct);
     }
+
+    /// <summary>Before the first training the live co-purchase counts stand in for the learned model (cold start of the service).</summary>
+    private static RankingProfile WithoutModel(RankingProfile profile, ItemToItemModel? model) =>
+        model is not null || !profile.Sources.HasFlag(CandidateSources.Learned)
+            ? profile
+            : profile with
+            {
+                CoPurchaseWeight = profile.CoPurchaseWeight + profile.LearnedWeight,
+                LearnedWeight = 0,
+                Sources = profile.Sources | CandidateSources.BoughtTogether,
+            };
 
     public async Task<RecommendationResult> SimilarProductsAsync(
         string productId, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.similar_products");
-        var run = new RankingRun(options, profile with { CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
+        var run = new RankingRun(options, profile with { CoPurchaseWeight = 0, TrendingWeight = 0, LearnedWeight = 0 }, ct);
         var purchased = PurchasedAsync(run, ct);
         await RequireProductsAsync([productId], run, ct);
         run.Exclude([productId]);
@@ -82,7 +99,7 @@ public sealed class RecommendationEngine(
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.frequently_bought_together");
         // Co-purchases lead; similar items only fill the remaining slots (a new product has no baskets yet).
-        var run = new RankingRun(options, profile with { CoPurchaseWeight = 1, SimilarityWeight = 0.01, TrendingWeight = 0 }, ct);
+        var run = new RankingRun(options, profile with { CoPurchaseWeight = 1, SimilarityWeight = 0.01, TrendingWeight = 0, LearnedWeight = 0 }, ct);
         var purchased = PurchasedAsync(run, ct);
         var coPurchases = SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(productIds, ct));
         await RequireProductsAsync(productIds, run, ct);
@@ -101,7 +118,7 @@ public sealed class RecommendationEngine(
         string? category, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.trending");
-        var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 1 }, ct);
+        var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 1, LearnedWeight = 0 }, ct);
         var purchased = PurchasedAsync(run, ct);
         // Trending is the whole answer here: a store fault propagates.
         var trending = await history.GetTrendingAsync(string.IsNullOrEmpty(category) ? null : category, SourcePool, ct);
@@ -114,7 +131,7 @@ public sealed class RecommendationEngine(
         string query, RequestOptions options, RankingProfile profile, CancellationToken ct)
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.search");
-        var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0 }, ct);
+        var run = new RankingRun(options, profile with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0, LearnedWeight = 0 }, ct);
         var embedder = await ServingEmbedderAsync(ct);
         var vector = await embedder.EmbedQueryAsync(query, ct);
         var hits = await index.SearchAsync(new VectorQuery(vector, Math.Max(options.Limit, SourcePool / 2), run.IndexFilter), ct);
@@ -191,6 +208,32 @@ public sealed class RecommendationEngine(
             // Cosine of basket occurrence: a neighbour bought with everything is not evidence of a bond.
             var association = pair.Count / Math.Sqrt(Math.Max(1, pair.SourceBaskets) * (double)Math.Max(1, pair.NeighbourBaskets));
             run.Candidate(pair.ProductId, fromFilteredIndex: false).AddCoPurchase(association * run.AnchorWeight(pair.SourceProductId), pair.SourceProductId);
+        }
+    }
+
+    /// <summary>
+    /// The model's score of each neighbour: Σ over anchors of anchor weight × learned weight (EASE's x_u·B with the user's
+    /// recency-weighted recent items as x_u), relative to the best candidate's, so it blends on the other signals' 0..1 scale.
+    /// </summary>
+    private static void AddLearned(RankingRun run, ItemToItemModel model, Anchors anchors)
+    {
+        var scores = new Dictionary<string, (double Score, double Strongest, string Anchor)>(StringComparer.Ordinal);
+        foreach (var anchorId in anchors.Keys)
+        {
+            var anchorWeight = run.AnchorWeight(anchorId);
+            foreach (var neighbour in model.NeighboursOf(anchorId))
+            {
+                var contribution = anchorWeight * neighbour.Weight;
+                scores[neighbour.ProductId] = scores.TryGetValue(neighbour.ProductId, out var sofar)
+                    ? (sofar.Score + contribution, Math.Max(sofar.Strongest, contribution), contribution > sofar.Strongest ? anchorId : sofar.Anchor)
+                    : (contribution, contribution, anchorId);
+            }
+        }
+        var best = scores.Count == 0 ? 0 : scores.Values.Max(s => s.Score);
+        if (best <= 0) return;
+        foreach (var (productId, (score, _, anchor)) in scores)
+        {
+            if (score > 0) run.Candidate(productId, fromFilteredIndex: false).SetLearned(score / best, anchor);
         }
     }
 
