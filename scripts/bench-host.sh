@@ -1,5 +1,6 @@
 # Sourced by the bench scripts: builds the host and the CLI in Release into a scratch directory, and starts hosts.
 #   serve NAME PORT [extra host arguments…]   — a host on PORT (HTTP on PORT+1000), data in $work/NAME, waits until SERVING
+#                                               and its first learned model is published (steady state: nothing trains during a run)
 #   cli ARGS…                                 — the built CLI
 # The caller's trap must call stop_hosts and remove $work.
 work=$(mktemp -d)
@@ -16,8 +17,11 @@ serve() { # name port extra-args...
   local name=$1 port=$2; shift 2
   dotnet "$api" --Recommend:Listen="http://127.0.0.1:$port" --Recommend:HttpListen="http://127.0.0.1:$((port + 1000))" \
     --Recommend:DataDirectory="$work/$name" \
-    --Logging:LogLevel:Default=Warning "$@" >"$work/$name.log" 2>&1 &
+    --Logging:LogLevel:Default=Warning --Logging:LogLevel:Recommend.Training=Information "$@" >"$work/$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 300); do cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && return; sleep 1; done
+  for _ in $(seq 1 300); do
+    cli health --server "http://127.0.0.1:$port" 2>/dev/null | grep -q '^Serving' && grep -q 'Published item-to-item model' "$work/$name.log" && return
+    sleep 1
+  done
   echo "host $name did not become ready" >&2; cat "$work/$name.log" >&2; exit 1
 }

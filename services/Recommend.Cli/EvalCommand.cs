@@ -87,26 +87,35 @@ internal static class EvalCommand
 
     private static async Task<int> TuneAsync(EvaluationRequest request, IConfiguration configuration, int rounds, string output, CancellationToken ct)
     {
-        var trials = await WithProgressAsync(async progress =>
+        var (floor, trials) = await WithProgressAsync(async progress =>
         {
             var parts = request.Split.Split(request.Dataset.Purchases);
             var catalog = Evaluator.CatalogAtSplit(request.Dataset, parts);
             await using var service = await EvaluatedService.BuildAsync(configuration, catalog, parts.Train,
                 new Progress<(int Done, int Total)>(p => progress.Report(new EvaluationProgress("loading the stores and training", p.Done, p.Total))), ct);
-            return await ProfileTuner.TuneAsync(service, TimeSplit.Cases(parts, Setting.NewItems), request.K, catalog.Count, rounds, progress, ct);
+            var cases = new Dictionary<Setting, IReadOnlyList<TestCase>>
+            {
+                [Setting.NewItems] = TimeSplit.Cases(parts, Setting.NewItems), [Setting.BuyAgain] = TimeSplit.Cases(parts, Setting.BuyAgain),
+            };
+            progress.Report(new EvaluationProgress("EASE's coverage: the floor", 0, 1));
+            var ease = (await Baselines.FitAsync(parts.Train, ct)).Ease(ct);
+            var floor = (await Evaluator.ScoreAsync(ease, cases[Setting.NewItems], Setting.NewItems, request.K, catalog.Count, null, ct)).Coverage;
+            return (Floor: floor, Trials: await ProfileTuner.TuneAsync(service, cases, request.K, catalog.Count, floor, rounds, progress, ct));
         });
-        var table = new Table().AddColumns("change", $"NDCG@{request.K}", "coverage", "eligible");
-        foreach (var trial in trials) table.AddRow(Markup.Escape(trial.Change), F(trial.Score.Ndcg), F(trial.Score.Coverage), trial.Eligible ? "yes" : "no");
+        var table = new Table().AddColumns("change", "setting", $"NDCG@{request.K}", "coverage", "eligible");
+        foreach (var trial in trials)
+            table.AddRow(Markup.Escape(trial.Change), trial.Setting == Setting.NewItems ? "new items" : "buy again", F(trial.Score.Ndcg), F(trial.Score.Coverage), trial.Eligible ? "yes" : "no");
         AnsiConsole.Write(table);
         var best = ProfileTuner.Best(trials);
         var settings = new
         {
-            best.Profile.SimilarityWeight, best.Profile.CoPurchaseWeight, best.Profile.TrendingWeight, best.Profile.LearnedWeight, best.Profile.DiversityLambda,
+            best.Profile.SimilarityWeight, best.Profile.CoPurchaseWeight, best.Profile.TrendingWeight, best.Profile.LearnedWeight, best.Profile.BuyAgainWeight,
+            best.Profile.DiversityLambda,
             ProfileHalfLife = best.Profile.ProfileHalfLife.ToString("c", CultureInfo.InvariantCulture), best.Profile.ProfileInteractions,
         };
-        AnsiConsole.MarkupLineInterpolated($"best on the validation period: NDCG@{request.K} {best.Score.Ndcg:F4}, coverage {best.Score.Coverage:F3}; as Recommend:Ranking:");
+        AnsiConsole.MarkupLineInterpolated($"best on the validation period: NDCG@{request.K} {best.Score.Ndcg:F4}, coverage {best.Score.Coverage:F3} (floor: EASE's {floor:F3}); as Recommend:Ranking:");
         Console.WriteLine(JsonSerializer.Serialize(settings, ReportJson));
-        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { trials, best = settings }, ReportJson), ct);
+        await File.WriteAllTextAsync(output, JsonSerializer.Serialize(new { coverageFloor = floor, trials, best = settings }, ReportJson), ct);
         return 0;
     }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -27,6 +28,11 @@ internal static class TrainCommand
         {
             var json = r.GetValue(progress) == "json";
             var builder = Host.CreateApplicationBuilder();
+            // An offline job: the solver may take every core unless configured otherwise (the host leaves one to serving).
+            builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+            {
+                InitialData = new Dictionary<string, string?> { ["Recommend:Training:Threads"] = $"{Environment.ProcessorCount}" },
+            });
             builder.Logging.AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace);
             builder.Services.AddRecommendBackends(builder.Configuration);
             using var host = builder.Build();

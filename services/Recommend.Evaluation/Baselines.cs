@@ -14,8 +14,9 @@ public interface IRanker
 
 /// <summary>
 /// The classic baselines, fitted in memory on the training purchases only: popularity (customers per product),
-/// user-level item-kNN (Σ of cosine similarities to the customer's products) and EASE (λ = 200, Steck 2019) over the
-/// whole binary user × item matrix. Dense items² work: meant for catalogs up to a few tens of thousands of products.
+/// user-level item-kNN (Σ of cosine similarities to the customer's products), EASE (λ = 200, Steck 2019) over the
+/// whole binary user × item matrix, and for buy-again the customer's own purchases by how often they bought them.
+/// Dense items² work: meant for catalogs up to a few tens of thousands of products.
 /// </summary>
 public sealed class Baselines
 {
@@ -23,11 +24,13 @@ public sealed class Baselines
 
     private readonly PurchaseMatrix _matrix;
     private readonly Dictionary<string, int[]> _history;
+    private readonly IReadOnlyList<PurchaseSummary> _summaries;
 
-    private Baselines(PurchaseMatrix matrix, Dictionary<string, int[]> history)
+    private Baselines(PurchaseMatrix matrix, Dictionary<string, int[]> history, IReadOnlyList<PurchaseSummary> summaries)
     {
         _matrix = matrix;
         _history = history;
+        _summaries = summaries;
     }
 
     public static async Task<Baselines> FitAsync(IReadOnlyList<Purchase> train, CancellationToken ct)
@@ -40,7 +43,23 @@ public sealed class Baselines
         var matrix = await PurchaseMatrix.BuildAsync(summaries.ToAsyncEnumerable(), int.MaxValue, ct);
         var history = new Dictionary<string, int[]>(StringComparer.Ordinal);
         for (var u = 0; u < users.Count; u++) history[users[u]] = matrix.Users[u];
-        return new Baselines(matrix, history);
+        return new Baselines(matrix, history, summaries);
+    }
+
+    /// <summary>Buy again what you bought most often (then most recently); nothing in the new-items setting.</summary>
+    public IRanker Repeats()
+    {
+        var byUser = _summaries.GroupBy(s => s.UserId, StringComparer.Ordinal).ToDictionary(
+            g => g.Key, g => g.OrderByDescending(s => s.Purchases).ThenByDescending(s => s.LastPurchasedAt).Select(s => s.ProductId).ToList(), StringComparer.Ordinal);
+        return new ListRanker("repeat purchases", (user, setting, k) =>
+            setting == Setting.BuyAgain && byUser.TryGetValue(user, out var own) ? own.Take(k).ToList() : []);
+    }
+
+    private sealed class ListRanker(string name, Func<string, Setting, int, IReadOnlyList<string>> rank) : IRanker
+    {
+        public string Name => name;
+
+        public Task<IReadOnlyList<string>> RankAsync(string userId, Setting setting, int k, CancellationToken ct) => Task.FromResult(rank(userId, setting, k));
     }
 
     public IRanker Popularity()

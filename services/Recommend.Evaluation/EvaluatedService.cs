@@ -48,6 +48,8 @@ public sealed class EvaluatedService : IAsyncDisposable
     {
         var directory = Directory.CreateTempSubdirectory("recommend-eval-").FullName;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        // Nothing is served meanwhile: the solver may take every core unless configured otherwise.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Recommend:Training:Threads"] = $"{Environment.ProcessorCount}" });
         builder.Configuration.AddConfiguration(configuration);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

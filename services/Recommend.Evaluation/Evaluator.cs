@@ -47,6 +47,7 @@ public static class Evaluator
             (baselines.Popularity(), "baseline"),
             (baselines.ItemKnn(), "baseline"),
             (baselines.Ease(ct), "baseline"),
+            (baselines.Repeats(), "baseline"),
         };
         foreach (var (name, profile) in SourcesAlone(service.DefaultProfile)) rankers.Add((service.Ranker(name, profile), "source"));
         rankers.Add((service.Ranker(RankingProfile.DefaultName, service.DefaultProfile), "profile"));

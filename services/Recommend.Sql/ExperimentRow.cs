@@ -30,18 +30,20 @@ public sealed class ExperimentRow
     public long? StartedAt { get; set; }
     public long? StoppedAt { get; set; }
 
+    // Variants stored before a weight existed read it as 0, and their stored sources leave the learned model out: a
+    // running experiment keeps ranking the way it was defined.
     private sealed record StoredVariant(string Name, double Weight, bool Control, StoredProfile Profile);
 
     private sealed record StoredProfile(
         double SimilarityWeight, double CoPurchaseWeight, double TrendingWeight, double DiversityLambda, double ProfileHalfLifeHours,
-        int ProfileInteractions, double ContextWeight, CandidateSources Sources, double LearnedWeight);
+        int ProfileInteractions, double ContextWeight, CandidateSources Sources, double LearnedWeight, double BuyAgainWeight);
 
     public static ExperimentRow From(Experiment e) => new()
     {
         Id = e.Id, Name = e.Name, Description = e.Description, Placements = JsonSerializer.Serialize(e.Placements, Json), Mode = (long)e.Mode,
         Variants = JsonSerializer.Serialize(e.Variants.Select(v => new StoredVariant(v.Name, v.Weight, v.Control, new StoredProfile(
             v.Profile.SimilarityWeight, v.Profile.CoPurchaseWeight, v.Profile.TrendingWeight, v.Profile.DiversityLambda,
-            v.Profile.ProfileHalfLife.TotalHours, v.Profile.ProfileInteractions, v.Profile.ContextWeight, v.Profile.Sources, v.Profile.LearnedWeight))), Json),
+            v.Profile.ProfileHalfLife.TotalHours, v.Profile.ProfileInteractions, v.Profile.ContextWeight, v.Profile.Sources, v.Profile.LearnedWeight, v.Profile.BuyAgainWeight))), Json),
         Status = (long)e.Status, Salt = e.Salt, AttributionWindowMs = (long)e.AttributionWindow.TotalMilliseconds,
         CreatedAt = e.CreatedAt.ToUnixTimeMilliseconds(), StartedAt = e.StartedAt?.ToUnixTimeMilliseconds(), StoppedAt = e.StoppedAt?.ToUnixTimeMilliseconds(),
     };
@@ -54,7 +56,7 @@ public sealed class ExperimentRow
             RankingProfile.Default with
             {
                 SimilarityWeight = v.Profile.SimilarityWeight, CoPurchaseWeight = v.Profile.CoPurchaseWeight, TrendingWeight = v.Profile.TrendingWeight,
-                LearnedWeight = v.Profile.LearnedWeight,
+                LearnedWeight = v.Profile.LearnedWeight, BuyAgainWeight = v.Profile.BuyAgainWeight,
                 DiversityLambda = v.Profile.DiversityLambda, ProfileHalfLife = TimeSpan.FromHours(v.Profile.ProfileHalfLifeHours),
                 ProfileInteractions = v.Profile.ProfileInteractions, ContextWeight = v.Profile.ContextWeight, Sources = v.Profile.Sources,
             })).ToList(),

@@ -45,6 +45,16 @@ public static class ConfigKeys
         "Recommend:Tls:KeyPath",
         "Recommend:Telemetry:OtlpEndpoint",
         "Recommend:Telemetry:JsonLogs",
+        "Recommend:Training:InHost",
+        "Recommend:Training:Interval",
+        "Recommend:Training:MinNewPurchases",
+        "Recommend:Training:CheckInterval",
+        "Recommend:Training:Neighbours",
+        "Recommend:Training:Lambda",
+        "Recommend:Training:MaxDenseItems",
+        "Recommend:Training:KnnShrinkage",
+        "Recommend:Training:MaxItemsPerUser",
+        "Recommend:Training:Threads",
     ];
 
     public const string ApiKeysPrefix = "Recommend:Auth:ApiKeys:";

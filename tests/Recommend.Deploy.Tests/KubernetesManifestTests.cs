@@ -308,6 +308,19 @@ public class KubernetesManifestTests
     }
 
     [Fact]
+    public void One_cron_job_trains_the_learned_model_and_the_replicas_only_load_it()
+    {
+        var cron = Tree.OfKind("CronJob").Single(c => c.Containers.Any(k => k.Strings("command").SequenceEqual(["recommend", "train", "--progress", "json"])));
+        // Never two trainings at once; each publishes a whole version or nothing.
+        Assert.Equal("Forbid", cron.Root.Str("spec", "concurrencyPolicy"));
+        Assert.Equal(5, cron.Root.Str("spec", "schedule")!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        var container = cron.Containers.Single();
+        Assert.Contains(container.Seq("envFrom"), e => e.Str("configMapRef", "name") == "recommend-config");
+        Assert.Contains(container.Seq("env"), e => e.Str("name") == "ConnectionStrings__Postgres");
+        Assert.Equal("false", ServiceConfig["Recommend__Training__InHost"]);
+    }
+
+    [Fact]
     public void Qdrant_runs_as_a_replicated_three_node_cluster()
     {
         var qdrant = Tree.OfKind("StatefulSet").Single(s => s.Containers.Any(c => Images.Repository(c.Str("image")!) == "qdrant/qdrant"));

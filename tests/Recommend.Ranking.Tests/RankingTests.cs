@@ -120,6 +120,25 @@ public sealed class RankingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Buy_again_brings_back_the_customers_own_purchases_most_recent_and_most_bought_first()
+    {
+        await world.BuyAsync("regular", "o-r1", Day(1), "candle-red");
+        await world.BuyAsync("regular", "o-r2", Day(5), "mug-spots");
+        await world.BuyAsync("regular", "o-r3", Day(6), "mug-spots");
+        var profile = RankingProfile.Default with { BuyAgainWeight = 10 };
+
+        var again = await world.Engine.RecommendAsync([], Options(user: "regular", includePurchased: true), profile, None);
+        var fresh = await world.Engine.RecommendAsync([], Options(user: "regular"), profile, None);
+
+        Assert.Equal(["mug-spots", "candle-red"], again.Items.Take(2).Select(i => i.Product.Id));
+        var reason = again.Items[0].Reasons[0];
+        Assert.Equal(ReasonKind.BuyAgain, reason.Kind);
+        Assert.Equal("mug-spots", reason.RelatedProductId);
+        Assert.Equal("You bought this before", reason.Text);
+        Assert.DoesNotContain(fresh.Items, i => i.Reasons.Any(r => r.Kind == ReasonKind.BuyAgain) || i.Product.Id is "mug-spots" or "candle-red");
+    }
+
+    [Fact]
     public async Task A_purchase_changes_the_very_next_recommendation()
     {
         await world.AddProductsAsync(Product("saucer", "BLUE STRIPY SAUCER", "Kitchen", 1));

@@ -54,6 +54,7 @@ internal static class ResponseMapping
         ReasonKind.History => "history",
         ReasonKind.Search => "search",
         ReasonKind.CustomersAlsoBought => "customers_also_bought",
+        ReasonKind.BuyAgain => "buy_again",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

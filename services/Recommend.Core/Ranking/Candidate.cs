@@ -46,10 +46,16 @@ internal sealed class Candidate(string productId)
 
     public void SetLearned(double score, string anchor) => (Learned, AlsoBoughtAfter) = (score, anchor);
 
+    /// <summary>How strongly the customer's own purchases of this product (recency × count) say they will buy it again, 0..1.</summary>
+    public double Repeat { get; private set; }
+
+    public void SetRepeat(double strength) => Repeat = strength;
+
     public double Score(RankingProfile profile) =>
         profile.SimilarityWeight * Similarity
         + profile.CoPurchaseWeight * CoPurchase
         + profile.TrendingWeight * Trending
         + profile.LearnedWeight * Learned
+        + profile.BuyAgainWeight * Repeat
         + SearchMatch;
 }

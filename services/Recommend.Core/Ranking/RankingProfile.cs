@@ -40,6 +40,12 @@ public sealed record RankingProfile
     /// </summary>
     public double LearnedWeight { get; init; } = 1.0;
 
+    /// <summary>
+    /// Weight of the customer's own past purchases (by recency and count, relative to the strongest) when the request
+    /// asks for buy-again; ignored otherwise.
+    /// </summary>
+    public double BuyAgainWeight { get; init; } = 1.0;
+
     /// <summary>Weight of decayed popularity (relative to the most popular product).</summary>
     public double TrendingWeight { get; init; } = 0.15;
 
@@ -64,7 +70,7 @@ public sealed record RankingProfile
     public ProfileProblem? Validate()
     {
         if (string.IsNullOrWhiteSpace(Name)) return new("name", "must not be empty");
-        foreach (var (field, weight) in new[] { ("similarity_weight", SimilarityWeight), ("co_purchase_weight", CoPurchaseWeight), ("trending_weight", TrendingWeight), ("learned_weight", LearnedWeight), ("context_weight", ContextWeight) })
+        foreach (var (field, weight) in new[] { ("similarity_weight", SimilarityWeight), ("co_purchase_weight", CoPurchaseWeight), ("trending_weight", TrendingWeight), ("learned_weight", LearnedWeight), ("buy_again_weight", BuyAgainWeight), ("context_weight", ContextWeight) })
         {
             if (!double.IsFinite(weight) || weight < 0) return new(field, "must be a finite number ≥ 0");
         }

@@ -108,6 +108,8 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         if (candidate.Learned > 0 && candidate.AlsoBoughtAfter is { } after && Profile.LearnedWeight > 0)
             reasons.Add((Profile.LearnedWeight * candidate.Learned, new Reason(ReasonKind.CustomersAlsoBought, after,
                 $"Customers who bought {TitleOf(after)} also bought this")));
+        if (candidate.Repeat > 0 && Profile.BuyAgainWeight > 0)
+            reasons.Add((Profile.BuyAgainWeight * candidate.Repeat, new Reason(ReasonKind.BuyAgain, candidate.ProductId, "You bought this before")));
         if (candidate.Trending > 0 && Profile.TrendingWeight > 0)
             reasons.Add((Profile.TrendingWeight * candidate.Trending, new Reason(ReasonKind.Trending, null,
                 candidate.TrendingCategory is { Length: > 0 } category ? $"Trending in {category}" : "Trending now")));

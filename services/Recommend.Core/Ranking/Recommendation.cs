@@ -12,6 +12,8 @@ public enum ReasonKind
     Search,
     /// <summary>From the learned item-to-item model: customers who bought the related product also bought this.</summary>
     CustomersAlsoBought,
+    /// <summary>The customer bought this product before (buy-again requests).</summary>
+    BuyAgain,
 }
 
 /// <param name="RelatedProductId">The product that caused the reason, or null (trending, search).</param>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Diagnostics;
@@ -27,6 +28,8 @@ public sealed class RecommendationEngine(
     private const int SourcePool = 100;
     private const int CoPurchasesPerSource = 30;
     private const int CoPurchaseSources = 10;
+    /// <summary>Leading candidates of the other sources whose similarity to the profile is looked up (see <see cref="AddProfileSimilarityAsync"/>).</summary>
+    private const int SimilarityRescorePool = 200;
 
     public async Task<RecommendationResult> RecommendAsync(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
@@ -62,7 +65,10 @@ public sealed class RecommendationEngine(
         AddNeighbours(run, neighbours.Result, anchor: null);
         AddCoPurchases(run, coPurchases.Result);
         if (model is not null) AddLearned(run, model, anchors);
+        if (options.IncludePurchased && profile.BuyAgainWeight > 0) AddRepeats(run, anchors);
         AddTrending(run, trending.Result);
+        if (profile.SimilarityWeight > 0 && neighbours.Result.ProfileVector is { } profileVector)
+            await SignalAsync(run, "vector index", false, () => AddProfileSimilarityAsync(run, profileVector, ct));
         return await FinishAsync(run, diversify: true, ct);
     }
 
@@ -176,9 +182,10 @@ public sealed class RecommendationEngine(
             : SignalAsync(run, "history", (IReadOnlySet<string>)new HashSet<string>(), () => history.GetPurchasedProductIdsAsync(user, ct));
 
     /// <param name="AnchorVectors">The anchors' own vectors, to explain each neighbour by its nearest anchor.</param>
-    private sealed record NeighbourHits(IReadOnlyDictionary<string, float[]> AnchorVectors, IReadOnlyList<VectorHit> Hits)
+    /// <param name="ProfileVector">The anchors' weighted mean the hits are nearest to; null without indexed anchors.</param>
+    private sealed record NeighbourHits(IReadOnlyDictionary<string, float[]> AnchorVectors, IReadOnlyList<VectorHit> Hits, float[]? ProfileVector)
     {
-        public static readonly NeighbourHits None = new(new Dictionary<string, float[]>(), []);
+        public static readonly NeighbourHits None = new(new Dictionary<string, float[]>(), [], null);
     }
 
     /// <summary>Vector neighbours of the anchors' weighted mean embedding.</summary>
@@ -188,7 +195,7 @@ public sealed class RecommendationEngine(
         using var span = CoreTelemetry.Source.StartActivity("rank.vector_neighbours");
         var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
         if (anchors.ProfileVector(anchorVectors) is not { } profileVector) return NeighbourHits.None;
-        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, SourcePool, filter), ct));
+        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, SourcePool, filter), ct), profileVector);
     }
 
     /// <param name="anchor">The one product they are similar to, or null to attribute each to its nearest anchor.</param>
@@ -196,6 +203,24 @@ public sealed class RecommendationEngine(
     {
         run.AnchorVectors = neighbours.AnchorVectors;
         foreach (var hit in neighbours.Hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, anchor);
+    }
+
+    /// <summary>
+    /// The nearest-neighbour query only scores the products closest to the profile; a product the learned model or the
+    /// baskets found may be nearly as close. The leading such candidates get their similarity too, so the blend compares
+    /// every candidate on every signal.
+    /// </summary>
+    private async Task<bool> AddProfileSimilarityAsync(RankingRun run, float[] profileVector, CancellationToken ct)
+    {
+        var unscored = run.Ranked().Take(SimilarityRescorePool).Select(c => c.Candidate).Where(c => c.Similarity == 0).ToList();
+        if (unscored.Count == 0) return false;
+        var vectors = await index.GetVectorsAsync(unscored.Select(c => c.ProductId).ToList(), ct);
+        foreach (var candidate in unscored)
+        {
+            if (vectors.TryGetValue(candidate.ProductId, out var vector) && vector.Length == profileVector.Length)
+                candidate.AddSimilarity(TensorPrimitives.Dot(vector, profileVector), anchor: null);
+        }
+        return true;
     }
 
     private Task<IReadOnlyList<CoPurchase>> CoPurchasesAsync(IReadOnlyCollection<string> sources, CancellationToken ct) =>
@@ -234,6 +259,15 @@ public sealed class RecommendationEngine(
         foreach (var (productId, (score, _, anchor)) in scores)
         {
             if (score > 0) run.Candidate(productId, fromFilteredIndex: false).SetLearned(score / best, anchor);
+        }
+    }
+
+    /// <summary>Buy-again: the customer's purchased anchors themselves, as strong as their recency and count made them.</summary>
+    private static void AddRepeats(RankingRun run, Anchors anchors)
+    {
+        foreach (var anchorId in anchors.Keys)
+        {
+            if (anchors[anchorId] is { Type: EventType.Purchase } anchor) run.Candidate(anchorId, fromFilteredIndex: false).SetRepeat(anchor.Weight);
         }
     }
 
