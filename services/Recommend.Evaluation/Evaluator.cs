@@ -64,10 +64,10 @@ public static class Evaluator
             parts.Train.Count, newItems.Count, buyAgain.Count, service.Embedder, service.Model, methods, clock.Elapsed.TotalSeconds);
     }
 
-    /// <summary>Each candidate source with the others switched off, so its own contribution shows.</summary>
+    /// <summary>Each candidate source with the others (buy-again included) switched off, so its own contribution shows.</summary>
     public static IEnumerable<(string Name, RankingProfile Profile)> SourcesAlone(RankingProfile defaults)
     {
-        var alone = defaults with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0, LearnedWeight = 0, DiversityLambda = 1 };
+        var alone = defaults with { SimilarityWeight = 0, CoPurchaseWeight = 0, TrendingWeight = 0, LearnedWeight = 0, BuyAgainWeight = 0, DiversityLambda = 1 };
         yield return ("co-purchase", alone with { Name = "co-purchase", Sources = CandidateSources.BoughtTogether, CoPurchaseWeight = 1 });
         yield return ("vector similarity", alone with { Name = "vector", Sources = CandidateSources.Similar, SimilarityWeight = 1 });
         yield return ("trending", alone with { Name = "trending", Sources = CandidateSources.Trending, TrendingWeight = 1 });

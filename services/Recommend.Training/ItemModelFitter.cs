@@ -7,7 +7,8 @@ namespace Recommend.Training;
 /// Fits the learned item-to-item model: EASE over the <see cref="TrainingOptions.MaxDenseItems"/> most purchased
 /// products (exact, but cubic), and for the long tail beyond them item-kNN — cosine over customers with shrinkage,
 /// c_ij / (√(n_i·n_j) + s) — whose cost grows with the purchases, not the catalog. Each product keeps its top
-/// <see cref="TrainingOptions.Neighbours"/> positive neighbours.
+/// <see cref="TrainingOptions.Neighbours"/> positive neighbours, and an EASE row also its
+/// <see cref="TrainingOptions.NegativeNeighbours"/> most negative ones, after them.
 /// </summary>
 public static class ItemModelFitter
 {
@@ -33,14 +34,19 @@ public static class ItemModelFitter
             var ease = Ease.Fit(matrix, dense, options.Lambda, options.SolverThreads, ct);
             for (var k = 0; k < dense.Length; k++)
             {
-                var top = TopPositive(ease.Row(k), options.Neighbours, skip: k);
-                if (top.Length > 0) rows[matrix.Items[dense[k]]] = top.Select(t => new ItemNeighbour(matrix.Items[dense[t.Index]], (float)t.Weight)).ToArray();
+                var row = ease.Row(k);
+                var top = TopPositive(row, options.Neighbours, skip: k);
+                if (top.Length == 0) continue;
+                var negated = new double[row.Length];
+                for (var j = 0; j < row.Length; j++) negated[j] = -row[j];
+                var bottom = TopPositive(negated, options.NegativeNeighbours, skip: k).Select(t => (t.Index, Weight: -t.Weight)).Reverse();
+                rows[matrix.Items[dense[k]]] = top.Concat(bottom).Select(t => new ItemNeighbour(matrix.Items[dense[t.Index]], (float)t.Weight)).ToArray();
             }
         }
         if (tail.Length > 0) AddKnn(matrix, tail, customers, options, rows, ct);
 
         var method = string.Create(CultureInfo.InvariantCulture,
-            $"ease(lambda={options.Lambda}, items={dense.Length})+knn(shrinkage={options.KnnShrinkage}, items={tail.Length}), top {options.Neighbours}");
+            $"ease(lambda={options.Lambda}, items={dense.Length}, negative {options.NegativeNeighbours})+knn(shrinkage={options.KnnShrinkage}, items={tail.Length}), top {options.Neighbours}");
         return new Fitted(rows, method, dense.Length);
     }
 
@@ -83,7 +89,7 @@ public static class ItemModelFitter
             },
             _ => { });
 
-        var denseTop = rows.Values.Where(r => r.Length > 0).Select(r => (double)r[0].Weight).DefaultIfEmpty(1).Average();
+        var denseTop = rows.Values.Select(r => (double)r[0].Weight).DefaultIfEmpty(1).Average();
         var knnTop = knnRows.Where(r => r.Length > 0).Select(r => r[0].Weight).DefaultIfEmpty(1).Average();
         var scale = knnTop > 0 ? denseTop / knnTop : 1;
         for (var k = 0; k < tail.Length; k++)

@@ -20,6 +20,14 @@ public sealed class TrainingOptions
     /// <summary>Neighbours kept per product (the model's memory is products × this).</summary>
     public int Neighbours { get; set; } = 50;
 
+    /// <summary>
+    /// Strongest negative EASE weights kept per product besides the positive neighbours: they hold back products that
+    /// customers of the source rarely buy as well (substitutes), as the full model would. Item-kNN rows have none.
+    /// Off by default: on the UCI validation period 50 of them helped the model alone but not the blended profile
+    /// (docs/evaluation.md).
+    /// </summary>
+    public int NegativeNeighbours { get; set; }
+
     /// <summary>EASE's L2 regularisation λ (Steck 2019).</summary>
     public double Lambda { get; set; } = 200;
 
@@ -43,6 +51,7 @@ public sealed class TrainingOptions
     /// <summary>What is wrong with the options, or null.</summary>
     public string? Validate() =>
         Neighbours is < 1 or > 1_000 ? "Recommend:Training:Neighbours must be within [1, 1000]"
+        : NegativeNeighbours is < 0 or > 1_000 ? "Recommend:Training:NegativeNeighbours must be within [0, 1000]"
         : !(Lambda > 0) || !double.IsFinite(Lambda) ? "Recommend:Training:Lambda must be a positive number"
         : MaxDenseItems is < 0 or > 20_000 ? "Recommend:Training:MaxDenseItems must be within [0, 20000]"
         : !(KnnShrinkage >= 0) ? "Recommend:Training:KnnShrinkage must be ≥ 0"

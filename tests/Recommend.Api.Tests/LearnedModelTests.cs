@@ -2,7 +2,10 @@ using Recommend.Contracts.V1;
 
 namespace Recommend.Api.Tests;
 
-/// <summary>The host trains the learned model in the background once purchases arrive, and storefronts see it in the reasons.</summary>
+/// <summary>
+/// The host trains the learned model in the background once purchases arrive, and storefronts see it, and buy-again, in
+/// the reasons.
+/// </summary>
 public sealed class LearnedModelTests
 {
     [Fact]
@@ -40,6 +43,11 @@ public sealed class LearnedModelTests
         var reason = learned.Reasons.First(r => r.Kind == "customers_also_bought");
         Assert.Equal("jumbo", reason.RelatedProductId);
         Assert.Equal("Customers who bought JUMBO BAG RED RETROSPOT also bought this", reason.Text);
+
+        // Buy-again brings back what the customer bought, saying so.
+        var again = await host.Recommendations.RecommendAsync(new RecommendRequest { UserId = "new-customer", Limit = 3, IncludePurchased = true });
+        var repeat = Assert.Single(again.Items, i => i.ProductId == "jumbo");
+        Assert.Contains(repeat.Reasons, r => r.Kind == "buy_again" && r.RelatedProductId == "jumbo" && r.Text == "You bought this before");
     }
 
     private static Event Purchase(string id, string user, string product, string order, DateTimeOffset at) => new()

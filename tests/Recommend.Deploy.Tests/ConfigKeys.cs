@@ -50,6 +50,7 @@ public static class ConfigKeys
         "Recommend:Training:MinNewPurchases",
         "Recommend:Training:CheckInterval",
         "Recommend:Training:Neighbours",
+        "Recommend:Training:NegativeNeighbours",
         "Recommend:Training:Lambda",
         "Recommend:Training:MaxDenseItems",
         "Recommend:Training:KnnShrinkage",

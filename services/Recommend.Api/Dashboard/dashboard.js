@@ -901,7 +901,8 @@ function readVariant(row, interleaving) {
   if (weight != null) v.weight = weight;
   const profile = {};
   const doubles = [['similarity_weight', 'similarityWeight'], ['co_purchase_weight', 'coPurchaseWeight'],
-    ['trending_weight', 'trendingWeight'], ['diversity_lambda', 'diversityLambda'], ['context_weight', 'contextWeight']];
+    ['trending_weight', 'trendingWeight'], ['learned_weight', 'learnedWeight'], ['buy_again_weight', 'buyAgainWeight'],
+    ['diversity_lambda', 'diversityLambda'], ['context_weight', 'contextWeight']];
   for (const [name, json] of doubles) {
     const n = numberInput(field(name), name.replaceAll('_', ' '));
     if (n != null) profile[json] = n;

@@ -1,6 +1,9 @@
 namespace Recommend.Core.Learning;
 
-/// <summary>One learned association: a customer who bought the source product is likely to buy <see cref="ProductId"/>.</summary>
+/// <summary>
+/// One learned association: a customer who bought the source product is likely (positive weight) or unlikely (negative:
+/// a substitute) to buy <see cref="ProductId"/> as well.
+/// </summary>
 public readonly record struct ItemNeighbour(string ProductId, float Weight);
 
 /// <summary>What a trained model is and what it was trained on.</summary>
@@ -26,7 +29,7 @@ public sealed class ItemToItemModel
 
     public ItemModelInfo Info { get; }
 
-    /// <summary>Neighbours by descending weight; empty for a product the model never saw.</summary>
+    /// <summary>Neighbours by descending weight, negative ones last; empty for a product the model never saw.</summary>
     public IReadOnlyList<ItemNeighbour> NeighboursOf(string productId) => _neighbours.GetValueOrDefault(productId) ?? [];
 
     public IReadOnlyDictionary<string, ItemNeighbour[]> Rows => _neighbours;

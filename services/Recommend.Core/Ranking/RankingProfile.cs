@@ -20,7 +20,10 @@ public enum CandidateSources
 public sealed record ProfileProblem(string Field, string Message);
 
 /// <summary>
-/// Weights that blend the candidate signals into one score. An experiment variant is just another profile.
+/// Weights that blend the candidate signals into one score. An experiment variant is just another profile. The defaults
+/// were tuned on a validation period of the UCI Online Retail data (`recommend eval --tune`, docs/evaluation.md): the
+/// learned model leads, the profile's similarity and trending refine it, and basket co-purchases add nothing on top of
+/// the learned model there (they stand in for it until one is trained).
 /// </summary>
 public sealed record RankingProfile
 {
@@ -32,31 +35,31 @@ public sealed record RankingProfile
     public double SimilarityWeight { get; init; } = 1.0;
 
     /// <summary>Weight of the co-purchase association with the user's recent items.</summary>
-    public double CoPurchaseWeight { get; init; } = 0.8;
+    public double CoPurchaseWeight { get; init; } = 0;
 
     /// <summary>
     /// Weight of the learned item-to-item model's score (relative to the best candidate's). Until a model is trained it
     /// adds to <see cref="CoPurchaseWeight"/>: the live co-purchase counts are the nearest stand-in.
     /// </summary>
-    public double LearnedWeight { get; init; } = 1.0;
+    public double LearnedWeight { get; init; } = 2.0;
 
     /// <summary>
     /// Weight of the customer's own past purchases (by recency and count, relative to the strongest) when the request
     /// asks for buy-again; ignored otherwise.
     /// </summary>
-    public double BuyAgainWeight { get; init; } = 1.0;
+    public double BuyAgainWeight { get; init; } = 8.0;
 
     /// <summary>Weight of decayed popularity (relative to the most popular product).</summary>
-    public double TrendingWeight { get; init; } = 0.15;
+    public double TrendingWeight { get; init; } = 0.2;
 
     /// <summary>MMR trade-off: 1 = pure relevance, 0 = pure diversity.</summary>
-    public double DiversityLambda { get; init; } = 0.8;
+    public double DiversityLambda { get; init; } = 1.0;
 
     /// <summary>Half-life of an interaction's weight in the user profile, measured back from the user's latest event.</summary>
     public TimeSpan ProfileHalfLife { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>How many recent interactions build the profile.</summary>
-    public int ProfileInteractions { get; init; } = 30;
+    public int ProfileInteractions { get; init; } = 100;
 
     /// <summary>Weight of each context item (page or cart) relative to the heaviest history item.</summary>
     public double ContextWeight { get; init; } = 2.0;

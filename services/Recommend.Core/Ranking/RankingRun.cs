@@ -57,13 +57,17 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     }
 
     /// <summary>Candidates not excluded and with a positive score, best first (ties by id): the order they are hydrated in.</summary>
-    public List<(Candidate Candidate, double Score)> Ranked() =>
+    public List<(Candidate Candidate, double Score)> Ranked() => InScoreOrder().ToList();
+
+    /// <summary>The <paramref name="count"/> first of <see cref="Ranked"/>, without sorting the rest.</summary>
+    public IEnumerable<Candidate> Leading(int count) => InScoreOrder().Take(count).Select(c => c.Candidate);
+
+    private IOrderedEnumerable<(Candidate Candidate, double Score)> InScoreOrder() =>
         candidates.Values
             .Where(c => !excluded.Contains(c.ProductId))
             .Select(c => (Candidate: c, Score: c.Score(Profile)))
             .Where(c => c.Score > 0)
-            .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal)
-            .ToList();
+            .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal);
 
     /// <summary>
     /// Whether a candidate may be shown, judged on the catalog of record (the index payload may be stale, and a deleted

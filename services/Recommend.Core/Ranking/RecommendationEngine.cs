@@ -30,6 +30,7 @@ public sealed class RecommendationEngine(
     private const int CoPurchaseSources = 10;
     /// <summary>Leading candidates of the other sources whose similarity to the profile is looked up (see <see cref="AddProfileSimilarityAsync"/>).</summary>
     private const int SimilarityRescorePool = 200;
+    private const int LearnedCandidates = 300;
 
     public async Task<RecommendationResult> RecommendAsync(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
@@ -46,7 +47,7 @@ public sealed class RecommendationEngine(
                 ? history.GetRecentInteractionsAsync(user, profile.ProfileInteractions, ct)
                 : Task.FromResult<IReadOnlyList<Interaction>>([]));
         // Trending always joins with a small weight (unless the profile leaves it out); for a cold-start user it is the whole answer.
-        var trending = profile.Sources.HasFlag(CandidateSources.Trending)
+        var trending = Gathers(profile, CandidateSources.Trending, profile.TrendingWeight)
             ? SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => history.GetTrendingAsync(null, SourcePool, ct))
             : Task.FromResult<IReadOnlyList<TrendingProduct>>([]);
         await Task.WhenAll(context, purchased, interactions, trending);
@@ -55,10 +56,10 @@ public sealed class RecommendationEngine(
         var anchors = Anchors.From(interactions.Result, contextProductIds, profile);
         run.AddAnchors(anchors);
 
-        var neighbours = profile.Sources.HasFlag(CandidateSources.Similar)
+        var neighbours = Gathers(profile, CandidateSources.Similar, profile.SimilarityWeight)
             ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct))
             : Task.FromResult(NeighbourHits.None);
-        var coPurchases = profile.Sources.HasFlag(CandidateSources.BoughtTogether)
+        var coPurchases = Gathers(profile, CandidateSources.BoughtTogether, profile.CoPurchaseWeight)
             ? SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct))
             : Task.FromResult<IReadOnlyList<CoPurchase>>([]);
         await Task.WhenAll(neighbours, coPurchases);
@@ -71,6 +72,9 @@ public sealed class RecommendationEngine(
             await SignalAsync(run, "vector index", false, () => AddProfileSimilarityAsync(run, profileVector, ct));
         return await FinishAsync(run, diversify: true, ct);
     }
+
+    /// <summary>A source is read only when the profile includes it and weighs it: a zero weight would score all it finds 0.</summary>
+    private static bool Gathers(RankingProfile profile, CandidateSources source, double weight) => profile.Sources.HasFlag(source) && weight > 0;
 
     /// <summary>Before the first training the live co-purchase counts stand in for the learned model (cold start of the service).</summary>
     private static RankingProfile WithoutModel(RankingProfile profile, ItemToItemModel? model) =>
@@ -212,7 +216,7 @@ public sealed class RecommendationEngine(
     /// </summary>
     private async Task<bool> AddProfileSimilarityAsync(RankingRun run, float[] profileVector, CancellationToken ct)
     {
-        var unscored = run.Ranked().Take(SimilarityRescorePool).Select(c => c.Candidate).Where(c => c.Similarity == 0).ToList();
+        var unscored = run.Leading(SimilarityRescorePool).Where(c => c.Similarity == 0).ToList();
         if (unscored.Count == 0) return false;
         var vectors = await index.GetVectorsAsync(unscored.Select(c => c.ProductId).ToList(), ct);
         foreach (var candidate in unscored)
@@ -254,12 +258,17 @@ public sealed class RecommendationEngine(
                     : (contribution, contribution, anchorId);
             }
         }
-        var best = scores.Count == 0 ? 0 : scores.Values.Max(s => s.Score);
-        if (best <= 0) return;
+        // Only the model's leading products become candidates: a hundred anchors reach thousands of neighbours, and the
+        // tail would cost sorting and hydration without ever reaching a page.
+        var leading = new PriorityQueue<(string ProductId, double Score, string Anchor), double>(LearnedCandidates + 1);
         foreach (var (productId, (score, _, anchor)) in scores)
         {
-            if (score > 0) run.Candidate(productId, fromFilteredIndex: false).SetLearned(score / best, anchor);
+            if (score <= 0) continue;
+            leading.Enqueue((productId, score, anchor), score);
+            if (leading.Count > LearnedCandidates) leading.Dequeue();
         }
+        var best = leading.UnorderedItems.Select(e => e.Element.Score).DefaultIfEmpty(0).Max();
+        foreach (var ((productId, score, anchor), _) in leading.UnorderedItems) run.Candidate(productId, fromFilteredIndex: false).SetLearned(score / best, anchor);
     }
 
     /// <summary>Buy-again: the customer's purchased anchors themselves, as strong as their recency and count made them.</summary>
@@ -302,6 +311,8 @@ public sealed class RecommendationEngine(
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.hydrate_filter_diversify");
         span?.SetTag("recommend.candidates", run.CandidateCount);
+        // λ = 1 is pure relevance: MMR would keep the order, so neither it nor the vectors it compares are needed.
+        diversify &= run.Profile.DiversityLambda < 1;
         var poolSize = Math.Max(run.Options.Limit * 4, 40);
         var pool = new List<ScoredCandidate>(poolSize);
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);
