@@ -88,7 +88,7 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         Assert.Equal("sample", root.GetProperty("dataset").GetString());
         Assert.True(root.GetProperty("newItemsCustomers").GetInt32() > 100);
         var methods = root.GetProperty("methods").EnumerateArray().ToList();
-        Assert.Equal(["popularity", "item-kNN", "EASE", "co-purchase", "vector similarity", "trending", "learned model", "default"],
+        Assert.Equal(["popularity", "item-kNN", "EASE", "repeat purchases", "co-purchase", "vector similarity", "trending", "learned model", "default"],
             methods.Select(m => m.GetProperty("method").GetString()));
         foreach (var method in methods)
         {

@@ -68,7 +68,7 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
     }
 
     [Fact]
-    public async Task A_cancelled_publication_leaves_the_previous_model_live_and_nothing_half_written()
+    public async Task A_publication_cancelled_before_it_commits_leaves_the_previous_model_live()
     {
         await using var store = await CreateStoreAsync();
         await store.PublishModelAsync(Model("a", 5), None);
