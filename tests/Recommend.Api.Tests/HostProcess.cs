@@ -45,7 +45,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         [
             Path.Combine(AppContext.BaseDirectory, "Recommend.Api.dll"),
             "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={data}",
-            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Recommend.Api=Information", .. extraArgs,
+            "--Recommend:SeedSample=false", "--Recommend:Training:InHost=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:Recommend.Api=Information", .. extraArgs,
         ])
         {
             start.ArgumentList.Add(argument);

@@ -26,7 +26,7 @@ internal sealed class LoopbackHost : IAsyncDisposable
         var data = Directory.CreateTempSubdirectory("recommend-cli-").FullName;
         var app = RecommendHost.Create([
             "--Recommend:Listen=http://127.0.0.1:0", "--Recommend:HttpListen=http://127.0.0.1:0", $"--Recommend:DataDirectory={data}",
-            "--Recommend:SeedSample=false", "--Logging:LogLevel:Default=Warning", .. extraArgs,
+            "--Recommend:SeedSample=false", "--Recommend:Training:InHost=false", "--Logging:LogLevel:Default=Warning", .. extraArgs,
         ]);
         await app.StartAsync();
         return new LoopbackHost(app, data);

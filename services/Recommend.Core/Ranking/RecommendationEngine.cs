@@ -11,9 +11,9 @@ using Recommend.Core.Vectors;
 namespace Recommend.Core.Ranking;
 
 /// <summary>
-/// The ranking pipeline: candidate sources (vector neighbours, co-purchases, the learned item-to-item model, trending,
-/// search) → hydration from the
-/// catalog of record → hard filters → blended score → MMR diversity → top-k with reasons.
+/// The ranking pipeline: candidate sources (vector neighbours, co-purchases, the learned item-to-item model, the
+/// customer's own purchases on buy-again, trending, search) → hydration from the catalog of record → hard filters →
+/// blended score → MMR diversity → top-k with reasons.
 /// A failing signal degrades the answer instead of failing it, except where that signal is the whole answer.
 /// </summary>
 public sealed class RecommendationEngine(
