@@ -14,8 +14,6 @@ public sealed class RankingMetrics(int k, int catalogSize)
     private double _ndcg, _recall, _precision, _mrr, _hits;
     private int _users;
 
-    public int K => k;
-
     public static double Ndcg(IReadOnlyList<string> ranked, IReadOnlySet<string> targets, int k)
     {
         double dcg = 0, ideal = 0;

@@ -6,19 +6,18 @@ namespace Recommend.Training;
 /// </summary>
 public sealed class Ease
 {
-    private Ease(int[] items, double[] weights)
+    private readonly int _size;
+
+    private Ease(int size, double[] weights)
     {
-        Items = items;
+        _size = size;
         Weights = weights;
     }
 
-    /// <summary>The matrix's item indices the model covers, in the order of <see cref="Weights"/>' rows and columns.</summary>
-    public int[] Items { get; }
-
-    /// <summary>B, row-major Items.Length².</summary>
+    /// <summary>B, row-major, rows and columns in the order of the items it was fitted over.</summary>
     public double[] Weights { get; }
 
-    public ReadOnlySpan<double> Row(int position) => Weights.AsSpan(position * Items.Length, Items.Length);
+    public ReadOnlySpan<double> Row(int position) => Weights.AsSpan(position * _size, _size);
 
     /// <param name="items">Item indices of <paramref name="matrix"/> to fit over (the rest are ignored).</param>
     public static Ease Fit(PurchaseMatrix matrix, int[] items, double lambda, int threads, CancellationToken ct)
@@ -59,6 +58,6 @@ public sealed class Ease
             var row = p.AsSpan(i * n, n);
             for (var j = 0; j < n; j++) row[j] = i == j ? 0 : -row[j] / diagonal[j];
         }
-        return new Ease(items, p);
+        return new Ease(n, p);
     }
 }
