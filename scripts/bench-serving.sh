@@ -8,7 +8,6 @@ rate=${1:-200}
 seconds=${2:-30}
 cleanup() {
   stop_hosts
-  [ -n "${pgdata:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" stop -m fast >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -26,12 +25,7 @@ serve embedded 5181
 bench sqlite+embedded 5181
 kill "${pids[0]}"
 
-# PostgreSQL: a throwaway cluster as the postgres user (it refuses to run as root).
-pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-pgdata="$work/pg"
-mkdir -p "$pgdata" && chown postgres "$work" "$pgdata"
-runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
-runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -o "-p 55432 -k $work -c listen_addresses=127.0.0.1" -w start >/dev/null
+start_postgres 55432
 serve postgres 5182 --Recommend:Store:Provider=postgres \
   "--ConnectionStrings:Postgres=Host=127.0.0.1;Port=55432;Username=postgres;Database=postgres"
 bench postgres+embedded 5182

@@ -3,8 +3,10 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Grpc.Core;
+using Grpc.Health.V1;
 using Recommend.Contracts.V1;
 using Recommend.Core.History;
+using Recommend.Import;
 using Recommend.SampleData;
 
 namespace Recommend.Cli;
@@ -21,21 +23,26 @@ internal static class BenchCommand
         var server = ServerConnection.ServerOption();
         var call = new Option<string>("--call")
         {
-            Description = "similar | recommend | bought-together | trending | search, or the writes: events (one purchase per request) | upsert (one product)",
+            Description = "similar | recommend | bought-together | trending | search | health (grpc.health.v1 Check: the no-op floor), or the writes: events (one purchase per request) | upsert (one product)",
             DefaultValueFactory = _ => "similar",
         };
         var rate = new Option<int>("--rate") { Description = "Requests per second", DefaultValueFactory = _ => 200 };
         var seconds = new Option<int>("--seconds") { Description = "Measured duration", DefaultValueFactory = _ => 30 };
         var warmup = new Option<int>("--warmup") { Description = "Unmeasured warm-up seconds", DefaultValueFactory = _ => 5 };
         var placement = new Option<string>("--placement") { Description = "Placement the requests name (an experiment running there serves them)", DefaultValueFactory = _ => "" };
-        var command = new Command("bench", "Fixed-rate latency benchmark of one call against a running server (ids from the bundled sample)")
+        var products = new Option<string?>("--products") { Description = "Product file the server was loaded from (ids and titles to ask about); default: the bundled sample" };
+        var history = new Option<string?>("--history") { Description = "History file the server was loaded from (the customers to ask for); default: the bundled sample" };
+        var command = new Command("bench", "Fixed-rate latency benchmark of one call against a running server")
         {
-            server, call, rate, seconds, warmup, placement,
+            server, call, rate, seconds, warmup, placement, products, history,
         };
         command.SetAction(async (r, ct) =>
         {
             using var channel = ServerConnection.Open(r.GetValue(server)!);
-            var send = Request(channel, r.GetValue(call)!, r.GetValue(placement)!, await SampleIdsAsync(ct));
+            var ids = r.GetValue(products) is { } productFile
+                ? await FileIdsAsync(productFile, r.GetValue(history) ?? throw new ArgumentException("--products needs --history"), ct)
+                : await SampleIdsAsync(ct);
+            var send = Request(channel, r.GetValue(call)!, r.GetValue(placement)!, ids);
             await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
             var result = await RunAsync(send, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
             Console.WriteLine(result.Format(r.GetValue(call)!, r.GetValue(rate)));
@@ -44,13 +51,33 @@ internal static class BenchCommand
         return command;
     }
 
-    private sealed record SampleIds(string[] Products, string[] Users);
+    private sealed record SampleIds(string[] Products, string[] Titles, string[] Users);
 
     private static async Task<SampleIds> SampleIdsAsync(CancellationToken ct)
     {
         var users = new HashSet<string>();
         await foreach (UserEvent purchase in SampleCatalog.PurchasesAsync(ct)) users.Add(purchase.UserId);
-        return new SampleIds(SampleCatalog.Products().Select(p => p.Id).ToArray(), users.Order().ToArray());
+        var products = SampleCatalog.Products();
+        return new SampleIds(products.Select(p => p.Id).ToArray(), products.Select(p => p.Title).ToArray(), users.Order().ToArray());
+    }
+
+    /// <summary>Ids from the files a server was imported from (e.g. <c>recommend generate</c>'s shop): its products, its buyers.</summary>
+    private static async Task<SampleIds> FileIdsAsync(string productPath, string historyPath, CancellationToken ct)
+    {
+        var (ids, titles) = (new List<string>(), new List<string>());
+        await foreach (var row in ProductFile.ReadAsync(productPath, afterPosition: 0, ct))
+        {
+            if (row.Product is not { } product) continue;
+            ids.Add(product.Id);
+            titles.Add(product.Title);
+        }
+        var users = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var row in HistoryFile.ReadAsync(historyPath, ct))
+        {
+            if (row.Event is { Type: Core.History.EventType.Purchase } purchase) users.Add(purchase.UserId);
+        }
+        if (ids.Count == 0 || users.Count == 0) throw new ArgumentException($"no products in {productPath} or no buyers in {historyPath}");
+        return new SampleIds(ids.ToArray(), titles.ToArray(), users.Order(StringComparer.Ordinal).ToArray());
     }
 
     private static Func<int, Task> Request(ChannelBase channel, string call, string placement, SampleIds ids)
@@ -58,6 +85,7 @@ internal static class BenchCommand
         var client = new Recommendations.RecommendationsClient(channel);
         string Product(int i) => ids.Products[(int)((uint)(i * 7919) % ids.Products.Length)];
         string User(int i) => ids.Users[(int)((uint)(i * 104729) % ids.Users.Length)];
+        string Title(int i) => ids.Titles[(int)((uint)(i * 7919) % ids.Titles.Length)];
         var run = Guid.NewGuid().ToString("N")[..8]; // event ids unique per run, so a rerun records rather than deduplicates
         return call switch
         {
@@ -65,7 +93,9 @@ internal static class BenchCommand
             "recommend" => i => client.RecommendAsync(new RecommendRequest { UserId = User(i), ContextProductIds = { Product(i) }, Placement = placement }).ResponseAsync,
             "bought-together" => i => client.FrequentlyBoughtTogetherAsync(new FrequentlyBoughtTogetherRequest { ProductIds = { Product(i) }, Placement = placement }).ResponseAsync,
             "trending" => _ => client.TrendingAsync(new TrendingRequest { Placement = placement }).ResponseAsync,
-            "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Product(i), Placement = placement }).ResponseAsync,
+            "search" => i => client.SearchProductsAsync(new SearchProductsRequest { Query = Title(i), Placement = placement }).ResponseAsync,
+            // The floor: a call that does no work, through the same host, transport and client.
+            "health" => _ => new Health.HealthClient(channel).CheckAsync(new HealthCheckRequest()).ResponseAsync,
             "events" => i => new Events.EventsClient(channel).RecordEventsAsync(new RecordEventsRequest
             {
                 Events =

@@ -16,6 +16,8 @@ root.Subcommands.Add(ExperimentCommands.Create());
 root.Subcommands.Add(MigrateCommand.Create());
 root.Subcommands.Add(TrainCommand.Create());
 root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ImportCommands.Create());
+root.Subcommands.Add(GenerateCommand.Create());
 try
 {
     return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -139,10 +139,18 @@ internal static class ReindexCommands
             Console.WriteLine(LineJson.Format(status));
             return;
         }
-        var table = new Table().AddColumns("version", "model", "dim", "points", "built", "live");
+        var table = new Table().AddColumns("version", "model", "dim", "points", "search", "built", "live");
         foreach (var version in new[] { status.Live }.Where(v => v is not null).Concat(status.Previous))
         {
-            table.AddRow(Markup.Escape(version.Name), Markup.Escape(version.ModelId), $"{version.Dimension}", $"{version.PointCount}",
+            var search = version.SearchIndex switch
+            {
+                SearchIndexState.Ready => $"index ({version.IndexedCount})",
+                SearchIndexState.Building => "exact, index building",
+                SearchIndexState.OnDisk => "on disk",
+                SearchIndexState.Exact => "exact",
+                _ => "",
+            };
+            table.AddRow(Markup.Escape(version.Name), Markup.Escape(version.ModelId), $"{version.Dimension}", $"{version.PointCount}", search,
                 $"{version.BuiltAt?.ToDateTimeOffset():u}", version.Live ? "yes" : "");
         }
         AnsiConsole.Write(table);

@@ -56,7 +56,7 @@ public static class BackendComposition
         switch (options.VectorIndex.Provider.ToLowerInvariant())
         {
             case "embedded":
-                services.AddEmbeddedIndex(Path.Combine(options.DataDirectory, "index"));
+                services.AddEmbeddedIndex(Path.Combine(options.DataDirectory, "index"), options.VectorIndex.Embedded);
                 break;
             case "qdrant":
                 services.AddQdrantIndex(options.VectorIndex.Qdrant);
@@ -75,7 +75,7 @@ public static class BackendComposition
             {
                 ModelDirectory = options.ModelDirectory,
                 Precision = options.Precision,
-                Dimension = options.Dimension ?? QwenEmbedderOptions.MaxDimension,
+                Dimension = options.Dimension ?? EmbedderOptions.DefaultQwenDimension,
                 MaxTokens = options.MaxTokens,
                 IntraOpThreads = options.IntraOpThreads,
                 UseCuda = options.UseCuda,

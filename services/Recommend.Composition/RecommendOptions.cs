@@ -1,4 +1,5 @@
 using Recommend.Core.Ranking;
+using Recommend.EmbeddedIndex;
 using Recommend.Embeddings.Qwen;
 using Recommend.Indexing;
 using Recommend.Qdrant;
@@ -53,6 +54,9 @@ public sealed class VectorIndexOptions
 
     /// <summary>Used when Provider is qdrant (Recommend__VectorIndex__Qdrant__Url, __ApiKey, __Alias, ...).</summary>
     public QdrantIndexOptions Qdrant { get; set; } = new();
+
+    /// <summary>Used when Provider is embedded: graph precision, exact-scan thresholds, HNSW parameters (Recommend__VectorIndex__Embedded__Precision, ...).</summary>
+    public EmbeddedIndexOptions Embedded { get; set; } = new();
 }
 
 /// <summary>
@@ -63,7 +67,14 @@ public sealed class EmbedderOptions
 {
     public string ModelDirectory { get; set; } = "models/qwen3-embedding-0.6b";
 
-    /// <summary>Output dimension; unset = 1024 for Qwen3 (Matryoshka: 32-1024 allowed), 256 for the fallback.</summary>
+    /// <summary>
+    /// Qwen3's default output dimension. Gorse's 2026 embedding benchmark found qwen3-embedding:0.6b best for
+    /// recommendation at 256 (NDCG@10 0.149 against 0.144 at 1024), and 256 needs a quarter of the memory and graph
+    /// build time at 1 M products (docs/benchmarks.md, "Scale").
+    /// </summary>
+    public const int DefaultQwenDimension = 256;
+
+    /// <summary>Output dimension; unset = 256 for Qwen3 (Matryoshka: 32-1024 allowed) and for the fallback.</summary>
     public int? Dimension { get; set; }
 
     public int MaxTokens { get; set; } = 512;

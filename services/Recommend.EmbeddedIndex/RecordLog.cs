@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using Recommend.Core.Vectors;
+using Recommend.EmbeddedIndex.Graph;
 
 namespace Recommend.EmbeddedIndex;
 
@@ -43,8 +44,14 @@ internal sealed class RecordLog : IDisposable
         return new RecordLog(path, stream, recordCount: 0);
     }
 
-    /// <summary>Replays every intact record in order, cuts off a torn tail, and leaves the log ready for appends.</summary>
-    public static RecordLog Open(string path, int dimension, Action<VectorRecord> upsert, Action<string> delete)
+    /// <summary>Where the log ends now: what a graph saved at this moment reflects.</summary>
+    public LogPosition Position => new(_stream.Length, RecordCount);
+
+    /// <summary>
+    /// Replays every intact record in order, each with the log position just after it, cuts off a torn tail, and
+    /// leaves the log ready for appends.
+    /// </summary>
+    public static RecordLog Open(string path, int dimension, Action<VectorRecord, LogPosition> upsert, Action<string, LogPosition> delete)
     {
         var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read);
         try
@@ -60,9 +67,9 @@ internal sealed class RecordLog : IDisposable
             var body = Array.Empty<byte>();
             while (TryReadRecord(stream, frame, ref body, out var bodyLength))
             {
-                Replay(body, bodyLength, dimension, upsert, delete);
                 recordCount++;
                 intactLength = stream.Position;
+                Replay(body, bodyLength, dimension, new LogPosition(intactLength, recordCount), upsert, delete);
             }
 
             if (intactLength < stream.Length)
@@ -147,7 +154,8 @@ internal sealed class RecordLog : IDisposable
         return Crc32.HashToUInt32(body.AsSpan(0, bodyLength)) == checksum;
     }
 
-    private static void Replay(byte[] body, int bodyLength, int dimension, Action<VectorRecord> upsert, Action<string> delete)
+    private static void Replay(
+        byte[] body, int bodyLength, int dimension, LogPosition after, Action<VectorRecord, LogPosition> upsert, Action<string, LogPosition> delete)
     {
         var stream = new MemoryStream(body, 0, bodyLength, writable: false);
         using var reader = new BinaryReader(stream);
@@ -161,10 +169,10 @@ internal sealed class RecordLog : IDisposable
                 var title = reader.ReadString();
                 var vector = new float[dimension];
                 stream.ReadExactly(MemoryMarshal.AsBytes(vector.AsSpan()));
-                upsert(new VectorRecord(productId, vector, category, price, inStock, title));
+                upsert(new VectorRecord(productId, vector, category, price, inStock, title), after);
                 break;
             case DeleteKind:
-                delete(reader.ReadString());
+                delete(reader.ReadString(), after);
                 break;
             case var kind:
                 throw new InvalidDataException($"Unknown record kind {kind} in an intact record: the log was written by a newer version.");

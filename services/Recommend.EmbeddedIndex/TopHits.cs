@@ -21,6 +21,8 @@ internal sealed class TopHits
     /// <summary>Scores below this can never be kept: a cheap first test before the full comparison.</summary>
     public float Cutoff { get; private set; } = float.NegativeInfinity;
 
+    public int Count => _heap.Count;
+
     public bool WouldKeep(VectorHit candidate) =>
         _heap.Count < _limit || WorstFirst.Instance.Compare(candidate, _heap.Peek()) > 0;
 

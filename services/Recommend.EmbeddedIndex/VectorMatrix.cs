@@ -1,6 +1,6 @@
-using System.Numerics.Tensors;
-using Recommend.Core.Catalog;
+using System.Buffers;
 using Recommend.Core.Vectors;
+using Recommend.EmbeddedIndex.Graph;
 
 namespace Recommend.EmbeddedIndex;
 
@@ -8,14 +8,17 @@ namespace Recommend.EmbeddedIndex;
 /// One version's rows in memory: unit vectors in one contiguous matrix (a row per product) beside parallel payload
 /// arrays. Deletes move the last row into the hole, so rows stay dense and a search is one pass over the matrix.
 /// Searches share a read lock; writes take the write lock, so a search sees a batch entirely or not at all.
+/// Products are also grouped by category, so a search confined to a few small categories reads only their rows.
 /// </summary>
-internal sealed class VectorMatrix(int dimension) : IDisposable
+internal sealed class VectorMatrix(int dimension, VectorPrecision precision = VectorPrecision.F32) : IDisposable
 {
     private const int InitialCapacity = 64;
 
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, int> _rowOf = new(StringComparer.Ordinal);
-    private float[] _vectors = new float[InitialCapacity * dimension];
+    // Rows per category (row numbers, kept right when a delete moves a row), so a category scan reads no other row.
+    private readonly Dictionary<string, HashSet<int>> _inCategory = new(StringComparer.Ordinal);
+    private readonly RowVectors _vectors = new(dimension, precision, InitialCapacity);
     private string[] _ids = new string[InitialCapacity];
     private string[] _categories = new string[InitialCapacity];
     private double[] _prices = new double[InitialCapacity];
@@ -40,8 +43,14 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
                     EnsureCapacity(_count + 1);
                     row = _count++;
                     _rowOf.Add(record.ProductId, row);
+                    JoinCategory(row, record.Category);
                 }
-                record.Vector.CopyTo(RowSpan(row));
+                else if (!string.Equals(_categories[row], record.Category, StringComparison.Ordinal))
+                {
+                    LeaveCategory(row, _categories[row]);
+                    JoinCategory(row, record.Category);
+                }
+                _vectors.Write(row, record.Vector);
                 _ids[row] = record.ProductId;
                 _categories[row] = record.Category;
                 _prices[row] = record.Price;
@@ -64,9 +73,14 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
             {
                 if (!_rowOf.Remove(productId, out var row))
                     continue;
+                LeaveCategory(row, _categories[row]);
                 var last = --_count;
                 if (row != last)
+                {
+                    LeaveCategory(last, _categories[last]);
                     MoveRow(last, row);
+                    JoinCategory(row, _categories[row]);
+                }
                 // Release the strings of the vacated row to the GC.
                 Array.Clear(_ids, last, 1);
                 Array.Clear(_categories, last, 1);
@@ -96,18 +110,34 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> unitQuery, int limit, ProductFilter filter)
     {
         var top = new TopHits(limit);
+        var scratch = _vectors.NewScratch();
         _lock.EnterReadLock();
         try
         {
             for (var row = 0; row < _count; row++)
+                Consider(row, unitQuery, filter, top, scratch);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return top.BestFirst();
+    }
+
+    /// <summary>Exact search over the rows of <paramref name="categories"/> only: what a selective category filter needs.</summary>
+    public IReadOnlyList<VectorHit> SearchCategories(ReadOnlySpan<float> unitQuery, int limit, IReadOnlyCollection<string> categories, ProductFilter filter)
+    {
+        var top = new TopHits(limit);
+        var scratch = _vectors.NewScratch();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var category in categories.Distinct(StringComparer.Ordinal))
             {
-                var score = TensorPrimitives.Dot(unitQuery, RowSpan(row));
-                if (score < top.Cutoff)
+                if (!_inCategory.TryGetValue(category, out var members))
                     continue;
-                var candidate = new VectorHit(_ids[row], score);
-                // Scoring first means the filter (linear scans of its lists) only runs for rows that would make the cut.
-                if (top.WouldKeep(candidate) && filter.Matches(_ids[row], _categories[row], _prices[row], _inStock[row]))
-                    top.Add(candidate);
+                foreach (var row in members)
+                    Consider(row, unitQuery, filter, top, scratch);
             }
         }
         finally
@@ -115,6 +145,121 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
             _lock.ExitReadLock();
         }
         return top.BestFirst();
+    }
+
+    /// <summary>
+    /// Approximate search through <paramref name="graph"/>, which applies the filter while it walks, then exact
+    /// rescoring of the <paramref name="fetch"/> nodes it returns. Null when it found fewer than
+    /// <paramref name="limit"/>: the caller cannot tell "no more exist" from "the walk missed them", so it scans.
+    /// </summary>
+    public IReadOnlyList<VectorHit>? SearchGraph(ReadyGraph graph, ReadOnlySpan<float> unitQuery, int limit, int fetch, ProductFilter filter)
+    {
+        var keys = ArrayPool<ulong>.Shared.Rent(fetch);
+        var distances = ArrayPool<float>.Shared.Rent(fetch);
+        _lock.EnterReadLock();
+        try
+        {
+            var found = graph.Graph.Search(unitQuery, new RowFilter(this, graph.Keys, filter), keys.AsSpan(0, fetch), distances.AsSpan(0, fetch));
+            var top = new TopHits(limit);
+            var scratch = _vectors.NewScratch();
+            for (var i = 0; i < found; i++)
+            {
+                if (graph.Keys.ProductOf(keys[i]) is not { } productId || !_rowOf.TryGetValue(productId, out var row))
+                    continue;
+                var candidate = new VectorHit(productId, _vectors.Dot(row, unitQuery, scratch));
+                if (top.WouldKeep(candidate))
+                    top.Add(candidate);
+            }
+            return top.Count < limit ? null : top.BestFirst();
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+            ArrayPool<ulong>.Shared.Return(keys);
+            ArrayPool<float>.Shared.Return(distances);
+        }
+    }
+
+    /// <summary>How many rows the categories hold: an upper bound on what a filter naming them can match.</summary>
+    public int CountInCategories(IReadOnlyCollection<string> categories)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return categories.Distinct(StringComparer.Ordinal).Sum(c => _inCategory.TryGetValue(c, out var members) ? members.Count : 0);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Estimated rows passing <paramref name="filter"/>, from an evenly spread sample of rows.</summary>
+    public long EstimateMatches(ProductFilter filter, int samples)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            if (_count <= samples)
+                return Enumerable.Range(0, _count).Count(row => filter.Matches(_ids[row], _categories[row], _prices[row], _inStock[row]));
+            var step = (double)_count / samples;
+            var matches = 0;
+            for (var i = 0; i < samples; i++)
+            {
+                var row = (int)(i * step);
+                if (filter.Matches(_ids[row], _categories[row], _prices[row], _inStock[row]))
+                    matches++;
+            }
+            return (long)Math.Ceiling(matches * step);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Whether <paramref name="productId"/> is stored with this vector, as the rows' precision holds it (payload-only updates skip the graph).</summary>
+    public bool HasVector(string productId, ReadOnlySpan<float> unitVector)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _rowOf.TryGetValue(productId, out var row) && _vectors.Holds(row, unitVector);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>Ids and vectors of up to <paramref name="count"/> rows from <paramref name="start"/>, copied out for a graph build.</summary>
+    public (string[] Ids, float[] Vectors) CopyRows(int start, int count)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            var end = Math.Min(_count, start + count);
+            if (end <= start)
+                return ([], []);
+            return (_ids[start..end], _vectors.Copy(start, end - start));
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    public List<string> ProductIds()
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return [.. _rowOf.Keys];
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
     }
 
     /// <summary>Copies of the stored unit vectors; callers can never alias the matrix.</summary>
@@ -127,7 +272,7 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
             foreach (var productId in productIds)
             {
                 if (_rowOf.TryGetValue(productId, out var row))
-                    vectors[productId] = RowSpan(row).ToArray();
+                    vectors[productId] = _vectors.Copy(row, 1);
             }
         }
         finally
@@ -145,7 +290,7 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
         {
             var records = new List<VectorRecord>(_count);
             for (var row = 0; row < _count; row++)
-                records.Add(new VectorRecord(_ids[row], RowSpan(row).ToArray(), _categories[row], _prices[row], _inStock[row], _titles[row]));
+                records.Add(new VectorRecord(_ids[row], _vectors.Copy(row, 1), _categories[row], _prices[row], _inStock[row], _titles[row]));
             return records;
         }
         finally
@@ -156,11 +301,44 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
 
     public void Dispose() => _lock.Dispose();
 
-    private Span<float> RowSpan(int row) => _vectors.AsSpan(row * Dimension, Dimension);
+    /// <summary>Scores one row and keeps it if it makes the cut and passes the filter. Callers hold the read lock.</summary>
+    private void Consider(int row, ReadOnlySpan<float> unitQuery, ProductFilter filter, TopHits top, float[] scratch)
+    {
+        var score = _vectors.Dot(row, unitQuery, scratch);
+        if (score < top.Cutoff)
+            return;
+        var candidate = new VectorHit(_ids[row], score);
+        // Scoring first means the filter (set lookups) only runs for rows that would make the cut.
+        if (top.WouldKeep(candidate) && filter.Matches(_ids[row], _categories[row], _prices[row], _inStock[row]))
+            top.Add(candidate);
+    }
+
+    private void JoinCategory(int row, string category)
+    {
+        if (!_inCategory.TryGetValue(category, out var members))
+            _inCategory[category] = members = [];
+        members.Add(row);
+    }
+
+    private void LeaveCategory(int row, string category)
+    {
+        if (_inCategory.TryGetValue(category, out var members) && members.Remove(row) && members.Count == 0)
+            _inCategory.Remove(category);
+    }
+
+    /// <summary>The graph's view of the request's filter: a node passes when it still names a row that passes.</summary>
+    private sealed class RowFilter(VectorMatrix matrix, GraphKeys keys, ProductFilter filter) : IGraphFilter
+    {
+        // Runs on the searching thread, inside its read lock, so the payload arrays cannot change under it.
+        public bool Accepts(ulong key) =>
+            keys.ProductOf(key) is { } productId
+            && matrix._rowOf.TryGetValue(productId, out var row)
+            && filter.Matches(productId, matrix._categories[row], matrix._prices[row], matrix._inStock[row]);
+    }
 
     private void MoveRow(int from, int to)
     {
-        RowSpan(from).CopyTo(RowSpan(to));
+        _vectors.Move(from, to);
         _ids[to] = _ids[from];
         _categories[to] = _categories[from];
         _prices[to] = _prices[from];
@@ -174,7 +352,7 @@ internal sealed class VectorMatrix(int dimension) : IDisposable
         if (rows <= _ids.Length)
             return;
         var capacity = Math.Max(rows, _ids.Length * 2);
-        Array.Resize(ref _vectors, capacity * Dimension);
+        _vectors.Resize(capacity);
         Array.Resize(ref _ids, capacity);
         Array.Resize(ref _categories, capacity);
         Array.Resize(ref _prices, capacity);

@@ -3,9 +3,15 @@ using Recommend.Core.Vectors;
 
 namespace Recommend.EmbeddedIndex;
 
-/// <summary>What a version directory holds. <paramref name="Sequence"/> orders versions even if the clock moves backwards.</summary>
-internal sealed record VersionManifest(string Name, long Sequence, string ModelId, int Dimension, DateTimeOffset CreatedAt)
+/// <summary>
+/// What a version directory holds. <paramref name="Sequence"/> orders versions even if the clock moves backwards.
+/// <paramref name="Precision"/> is how its graph stores vectors, fixed when the version is created (null in versions
+/// written before graphs existed: they get the default).
+/// </summary>
+internal sealed record VersionManifest(string Name, long Sequence, string ModelId, int Dimension, DateTimeOffset CreatedAt, VectorPrecision? Precision = null)
 {
+    public VectorPrecision GraphPrecision => Precision ?? EmbeddedIndexOptions.DefaultPrecision;
+
     public const string FileName = "manifest.json";
 
     public IndexSpec Spec => new(ModelId, Dimension);

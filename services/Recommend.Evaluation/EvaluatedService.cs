@@ -82,6 +82,7 @@ public sealed class EvaluatedService : IAsyncDisposable
                 await history.RecordEventsAsync(batch.Select(p => p.ToEvent()).ToList(), ct);
                 progress?.Report((done += batch.Length, total));
             }
+            await history.SettleCoPurchasesAsync(ct);
             await host.Services.GetRequiredService<ItemModelTrainer>().TrainAsync(null, ct);
             service.Embedder = (await host.Services.GetRequiredService<IVectorIndex>().GetLiveVersionAsync(ct))?.Spec.ModelId ?? "";
             return service;

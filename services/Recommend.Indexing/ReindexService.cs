@@ -12,7 +12,7 @@ namespace Recommend.Indexing;
 public sealed record ReindexProgress(
     ReindexJob Job, double RatePerSecond, double EtaSeconds, IReadOnlyList<SourceRowError> Errors);
 
-public sealed record IndexVersionStatus(IndexVersion Version, long PointCount);
+public sealed record IndexVersionStatus(IndexVersion Version, long PointCount, SearchIndexStatus Search);
 
 public sealed record IndexStatus(IndexVersionStatus? Live, IReadOnlyList<IndexVersionStatus> Previous, ReindexProgress? ActiveJob);
 
@@ -136,7 +136,7 @@ public sealed class ReindexService(
     {
         var versions = new List<IndexVersionStatus>();
         foreach (var version in await index.ListVersionsAsync(ct))
-            versions.Add(new IndexVersionStatus(version, await index.CountAsync(version.Name, ct)));
+            versions.Add(new IndexVersionStatus(version, await index.CountAsync(version.Name, ct), await index.DescribeSearchAsync(version.Name, ct)));
         var active = await jobs.GetActiveJobAsync(ct);
         // A version being built is not one to roll back to.
         return new IndexStatus(

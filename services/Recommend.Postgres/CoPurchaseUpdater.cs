@@ -26,7 +26,7 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
 
     private const string CreateWorkTable =
         """
-        create temp table taken (basket_key text collate "C", product_id text collate "C") on commit drop
+        create temp table taken (basket_key text collate "C", product_id text collate "C", paired boolean) on commit drop
         """;
 
     // Oldest first, so that under sustained load no item waits behind newer ones. Its row count is the batch size.
@@ -35,8 +35,8 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         with taken_from_queue as (
             delete from co_purchase_queue
             where id in (select id from co_purchase_queue order by id limit @limit)
-            returning basket_key, product_id)
-        insert into taken select basket_key, product_id from taken_from_queue
+            returning basket_key, product_id, paired)
+        insert into taken select basket_key, product_id, paired from taken_from_queue
         """;
 
     // Real row counts and distinct baskets, so that against large tables the planner reads only the touched baskets
@@ -56,7 +56,7 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
             join basket_items b on b.basket_key = touched.basket_key
             left join taken t on t.basket_key = b.basket_key and t.product_id = b.product_id
             left join co_purchase_queue q on q.basket_key = b.basket_key and q.product_id = b.product_id
-            where t.product_id is not null or q.id is null)
+            where b.paired and (t.product_id is not null or q.id is null))
         insert into co_purchases (product_id, neighbour_id, count)
         select x.product_id, y.product_id, count(*)
         from items x
@@ -128,6 +128,14 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         {
             // Stopping: the batch in flight, if any, was rolled back and stays queued for the next run.
         }
+    }
+
+    /// <summary>Applies batches until the queue is empty; returns how many items that took.</summary>
+    public async Task<int> DrainAsync(CancellationToken ct = default)
+    {
+        var total = 0;
+        for (int applied; (applied = await ProcessPendingAsync(ct)) > 0;) total += applied;
+        return total;
     }
 
     /// <summary>How late the counts are: the age of the oldest queued item, in seconds.</summary>

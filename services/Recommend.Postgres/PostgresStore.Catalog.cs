@@ -59,6 +59,9 @@ public sealed partial class PostgresStore
         return rows.Select(r => r.ToProduct()).ToDictionary(p => p.Id, StringComparer.Ordinal);
     }
 
+    public Task PingAsync(CancellationToken ct) =>
+        RunAsync(connection => connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from products)", cancellationToken: ct)), ct);
+
     public Task<long> CountProductsAsync(CancellationToken ct) =>
         RunAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition("select count(*) from products", cancellationToken: ct)), ct);
 

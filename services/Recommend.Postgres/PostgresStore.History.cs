@@ -34,18 +34,33 @@ public sealed partial class PostgresStore
         """;
 
     // Pair counts and basket totals are CoPurchaseUpdater's work: here a basket item that is new is only queued for it,
-    // in this transaction, so the queue holds exactly the committed items not yet counted. Rows go in key order so
-    // that concurrent batches wait on each other's basket items in one order.
+    // in this transaction, so the queue holds exactly the committed items not yet counted. An item is paired when fewer
+    // than @cap members of its basket are paired before it, in event order, as the SQLite store decides one event at a
+    // time. (Two writers adding to one basket at once may both see the same count and pass the cap by a few items.)
+    // Rows go in key order so that concurrent batches wait on each other's basket items in one order.
     private const string QueueNewBasketItems =
         """
-        with added as (
-            insert into basket_items (basket_key, product_id)
-            select distinct basket_key, product_id from incoming where basket_key is not null
-            order by basket_key, product_id
+        with fresh as (
+            select i.basket_key, i.product_id, min(i.position) as position
+            from incoming i
+            where i.basket_key is not null
+              and not exists (select from basket_items b where b.basket_key = i.basket_key and b.product_id = i.product_id)
+            group by i.basket_key, i.product_id),
+        already_paired as (
+            select f.basket_key, count(b.product_id) as members
+            from (select distinct basket_key from fresh) f
+            left join basket_items b on b.basket_key = f.basket_key and b.paired
+            group by f.basket_key),
+        added as (
+            insert into basket_items (basket_key, product_id, paired)
+            select f.basket_key, f.product_id,
+                   p.members + row_number() over (partition by f.basket_key order by f.position) <= @cap
+            from fresh f join already_paired p on p.basket_key = f.basket_key
+            order by f.basket_key, f.product_id
             on conflict do nothing
-            returning basket_key, product_id)
-        insert into co_purchase_queue (basket_key, product_id)
-        select basket_key, product_id from added order by basket_key, product_id
+            returning basket_key, product_id, paired)
+        insert into co_purchase_queue (basket_key, product_id, paired)
+        select basket_key, product_id, paired from added order by basket_key, product_id
         """;
 
     // New keys fold in batch order, as a store applying the events one by one would. Rows are locked in id order,
@@ -110,7 +125,7 @@ public sealed partial class PostgresStore
             BatchCommands =
             {
                 new NpgsqlBatchCommand(InsertEvents),
-                new NpgsqlBatchCommand(QueueNewBasketItems),
+                new NpgsqlBatchCommand(QueueNewBasketItems) { Parameters = { new("cap", UserEvent.PairedProductsPerBasket) } },
                 new NpgsqlBatchCommand(UpdatePopularity),
             },
         };
@@ -120,6 +135,8 @@ public sealed partial class PostgresStore
         await transaction.CommitAsync(ct);
         return events.Count - alreadyStored;
     }
+
+    public Task SettleCoPurchasesAsync(CancellationToken ct) => CreateCoPurchaseUpdater().DrainAsync(ct);
 
     public async Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct)
     {

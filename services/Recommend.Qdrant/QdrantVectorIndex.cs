@@ -228,6 +228,25 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
         return (long)count;
     }
 
+    /// <summary>
+    /// From the collection's status: green with indexed vectors is an HNSW index serving; green without is a collection
+    /// below Qdrant's indexing threshold, searched exactly; yellow (optimising) and grey (optimisation pending) are
+    /// an index being built; red (an optimiser failed) leaves unindexed segments, which Qdrant scans.
+    /// </summary>
+    public async Task<SearchIndexStatus> DescribeSearchAsync(string version, CancellationToken ct)
+    {
+        RequireOwnVersion(version);
+        var info = await OnVersionAsync(version, "describe",
+            () => ReadAsync("get collection", token => _client.GetCollectionInfoAsync(version, token), ct));
+        var indexed = (long)info.IndexedVectorsCount;
+        return info.Status switch
+        {
+            CollectionStatus.Green when indexed > 0 => new SearchIndexStatus(SearchIndexState.Ready, indexed),
+            CollectionStatus.Yellow or CollectionStatus.Grey => new SearchIndexStatus(SearchIndexState.Building, indexed),
+            _ => new SearchIndexStatus(SearchIndexState.Exact, indexed),
+        };
+    }
+
     public async Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct)
     {
         try

@@ -225,8 +225,30 @@ internal static class SchemaMigrations
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// Basket members beyond UserEvent.PairedProductsPerBasket form no co-purchase pairs. Existing members were all
+    /// paired when they joined, so they keep paired = 1.
+    /// </summary>
+    private const string BasketPairCap = """
+        ALTER TABLE basket_items ADD COLUMN paired INTEGER NOT NULL DEFAULT 1;
+        """;
+
+    /// <summary>
+    /// Paired basket items of bulk batches whose co-purchase pairs are not counted yet (SqliteStore.CountQueuedPairs).
+    /// An item is in the queue from the commit that added it to its basket until the one that counted its pairs.
+    /// </summary>
+    private const string CoPurchaseQueue = """
+        CREATE TABLE co_purchase_queue (
+            id         INTEGER PRIMARY KEY,
+            basket_key TEXT    NOT NULL,
+            product_id TEXT    NOT NULL,
+            queued_at  INTEGER NOT NULL,
+            UNIQUE (basket_key, product_id)
+        );
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
-    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments, ItemModels];
+    private static readonly string[] Scripts = [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments, ItemModels, BasketPairCap, CoPurchaseQueue];
 
     public static int LatestVersion => Scripts.Length;
 

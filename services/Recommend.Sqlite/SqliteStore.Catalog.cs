@@ -58,6 +58,9 @@ public sealed partial class SqliteStore
         }, ct);
     }
 
+    public Task PingAsync(CancellationToken ct) =>
+        ReadAsync(connection => connection.ExecuteScalarAsync<bool>(new CommandDefinition("SELECT EXISTS (SELECT 1 FROM products)", cancellationToken: ct)), ct);
+
     public async Task<long> CountProductsAsync(CancellationToken ct)
     {
         return await ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition("SELECT count(*) FROM products", cancellationToken: ct)), ct);

@@ -7,10 +7,17 @@ namespace Recommend.Sqlite;
 
 public sealed partial class SqliteStore
 {
+    /// <summary>
+    /// Batches of more than this many events (bulk imports) have their co-purchase pairs counted after the commit, by
+    /// <see cref="CountQueuedPairsAsync"/>; smaller ones (a storefront's checkout) count them in the same transaction.
+    /// </summary>
+    public const int CountPairsInlineUpTo = 1_000;
+
     public Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return Task.FromResult(default(RecordResult));
-        return WriteAsync(transaction => _eventWriter.Record(events, transaction, ct), ct);
+        EventsWritten();
+        return WriteAsync(transaction => _eventWriter.Record(events, transaction, deferPairs: events.Count > CountPairsInlineUpTo, ct), ct);
     }
 
     public async Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct)
@@ -131,8 +138,12 @@ public sealed partial class SqliteStore
     private sealed class EventWriter : IDisposable
     {
         private readonly SqliteCommand _insertEvent;
+        private readonly SqliteCommand _countPairedMembers;
         private readonly SqliteCommand _joinBasket;
         private readonly SqliteCommand _rememberBatchMember;
+        private readonly SqliteCommand _queueForPairing;
+        private readonly SqliteCommand _takeQueued;
+        private readonly SqliteCommand _dequeueTaken;
         private readonly SqliteCommand _addToStats;
         private readonly SqliteCommand _countNewPairs;
         private readonly SqliteCommand _clearBatchMembers;
@@ -157,35 +168,52 @@ public sealed partial class SqliteStore
                 VALUES ($event_id, $type, $user_id, $product_id, $quantity, $price, $occurred_at, $recommendation_id, $order_id)
                 ON CONFLICT (event_id) DO NOTHING
                 """);
+            _countPairedMembers = Prepare(writer, """
+                SELECT count(*) FROM (SELECT 1 FROM basket_items WHERE basket_key = $basket_key AND paired = 1 LIMIT $cap)
+                """);
             _joinBasket = Prepare(writer, """
-                INSERT INTO basket_items (basket_key, product_id) VALUES ($basket_key, $product_id)
+                INSERT INTO basket_items (basket_key, product_id, paired) VALUES ($basket_key, $product_id, $paired)
                 ON CONFLICT DO NOTHING
                 """);
             _rememberBatchMember = Prepare(writer,
                 "INSERT INTO temp.batch_members (basket_key, product_id) VALUES ($basket_key, $product_id)");
+            _queueForPairing = Prepare(writer,
+                "INSERT INTO co_purchase_queue (basket_key, product_id, queued_at) VALUES ($basket_key, $product_id, $queued_at)");
+            // Oldest first; the two statements run in one write transaction, so they pick the same rows.
+            _takeQueued = Prepare(writer, """
+                INSERT INTO temp.batch_members (basket_key, product_id)
+                SELECT basket_key, product_id FROM co_purchase_queue ORDER BY id LIMIT $limit
+                """);
+            _dequeueTaken = Prepare(writer,
+                "DELETE FROM co_purchase_queue WHERE id IN (SELECT id FROM co_purchase_queue ORDER BY id LIMIT $limit)");
             _addToStats = Prepare(writer, """
                 INSERT INTO product_stats (product_id, baskets, popularity_key) VALUES ($product_id, $new_baskets, $key)
                 ON CONFLICT (product_id) DO UPDATE SET
                     baskets = baskets + excluded.baskets,
                     popularity_key = log_add_exp(popularity_key, excluded.popularity_key)
                 """);
-            // Every pair of a basket is counted once, when its later product joins. In a basket holding old members O
-            // and this batch's members N, the new directed pairs are (n, every other member) and (o, n). Counting them
-            // in one set-based statement and applying them in key order is much faster than pairing event by event:
-            // bulk history import is dominated by these writes.
+            // Every pair of a basket is counted once, when the later of its products is counted. In a basket holding
+            // counted members O and the members N being counted now (this batch's, or those taken from the queue),
+            // the new directed pairs are (n, every other counted member) and (o, n); members still queued are left to
+            // the batch that takes them. Counting in one set-based statement and applying the pairs in key order is
+            // much faster than pairing event by event: bulk history import is dominated by these writes.
             _countNewPairs = Prepare(writer, """
                 INSERT INTO co_purchases (product_id, neighbour_id, count)
                 SELECT source, neighbour, count(*)
                 FROM (
                     SELECT n.product_id AS source, m.product_id AS neighbour
                     FROM temp.batch_members n
-                    JOIN basket_items m ON m.basket_key = n.basket_key AND m.product_id <> n.product_id
+                    JOIN basket_items m ON m.basket_key = n.basket_key AND m.product_id <> n.product_id AND m.paired = 1
+                    WHERE NOT EXISTS (
+                        SELECT 1 FROM co_purchase_queue q WHERE q.basket_key = m.basket_key AND q.product_id = m.product_id)
                     UNION ALL
                     SELECT o.product_id, n.product_id
                     FROM temp.batch_members n
-                    JOIN basket_items o ON o.basket_key = n.basket_key
+                    JOIN basket_items o ON o.basket_key = n.basket_key AND o.paired = 1
                     WHERE NOT EXISTS (
                         SELECT 1 FROM temp.batch_members x WHERE x.basket_key = o.basket_key AND x.product_id = o.product_id)
+                      AND NOT EXISTS (
+                        SELECT 1 FROM co_purchase_queue q WHERE q.basket_key = o.basket_key AND q.product_id = o.product_id)
                 )
                 GROUP BY source, neighbour
                 ORDER BY source, neighbour
@@ -194,10 +222,11 @@ public sealed partial class SqliteStore
             _clearBatchMembers = Prepare(writer, "DELETE FROM temp.batch_members");
         }
 
-        public RecordResult Record(IReadOnlyList<UserEvent> events, SqliteTransaction transaction, CancellationToken ct)
+        /// <param name="deferPairs">Queue the batch's paired basket items instead of counting their pairs now.</param>
+        public RecordResult Record(IReadOnlyList<UserEvent> events, SqliteTransaction transaction, bool deferPairs, CancellationToken ct)
         {
-            foreach (var command in new[] { _insertEvent, _joinBasket, _rememberBatchMember, _addToStats, _countNewPairs, _clearBatchMembers })
-                command.Transaction = transaction;
+            Enlist(transaction);
+            var queuedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
             var accepted = 0;
             var joinedBaskets = false;
@@ -208,7 +237,7 @@ public sealed partial class SqliteStore
                 if (!InsertEvent(e)) continue;
                 accepted++;
 
-                var newInBasket = e.Type == EventType.Purchase && JoinBasket(e);
+                var newInBasket = e.Type == EventType.Purchase && JoinBasket(e, deferPairs ? queuedAt : null);
                 joinedBaskets |= newInBasket;
                 _addToStats.Parameters["$product_id"].Value = e.ProductId;
                 _addToStats.Parameters["$new_baskets"].Value = newInBasket ? 1 : 0;
@@ -216,7 +245,7 @@ public sealed partial class SqliteStore
                 _addToStats.ExecuteNonQuery();
             }
 
-            if (joinedBaskets)
+            if (joinedBaskets && !deferPairs)
             {
                 ct.ThrowIfCancellationRequested();
                 _countNewPairs.ExecuteNonQuery();
@@ -225,13 +254,49 @@ public sealed partial class SqliteStore
             return new RecordResult(accepted, events.Count - accepted);
         }
 
-        /// <summary>Adds the purchase's product to its basket; false when the basket already held it.</summary>
-        private bool JoinBasket(UserEvent purchase)
+        /// <summary>Counts the pairs of up to <paramref name="limit"/> queued items, oldest first; returns how many it took.</summary>
+        public int CountQueued(SqliteTransaction transaction, int limit)
+        {
+            Enlist(transaction);
+            _takeQueued.Parameters["$limit"].Value = limit;
+            var taken = _takeQueued.ExecuteNonQuery();
+            if (taken == 0) return 0;
+            _dequeueTaken.Parameters["$limit"].Value = limit;
+            _dequeueTaken.ExecuteNonQuery();
+            _countNewPairs.ExecuteNonQuery();
+            _clearBatchMembers.ExecuteNonQuery();
+            return taken;
+        }
+
+        private void Enlist(SqliteTransaction transaction)
+        {
+            foreach (var command in new[] { _insertEvent, _countPairedMembers, _joinBasket, _rememberBatchMember, _queueForPairing, _takeQueued, _dequeueTaken, _addToStats, _countNewPairs, _clearBatchMembers })
+                command.Transaction = transaction;
+        }
+
+        /// <summary>
+        /// Adds the purchase's product to its basket; false when the basket already held it. Only the basket's first
+        /// <see cref="UserEvent.PairedProductsPerBasket"/> products are paired: now, or queued at <paramref name="queuedAt"/>.
+        /// </summary>
+        private bool JoinBasket(UserEvent purchase, long? queuedAt)
         {
             var basketKey = purchase.BasketKey;
+            _countPairedMembers.Parameters["$basket_key"].Value = basketKey;
+            _countPairedMembers.Parameters["$cap"].Value = UserEvent.PairedProductsPerBasket;
+            var paired = (long)_countPairedMembers.ExecuteScalar()! < UserEvent.PairedProductsPerBasket;
             _joinBasket.Parameters["$basket_key"].Value = basketKey;
             _joinBasket.Parameters["$product_id"].Value = purchase.ProductId;
+            _joinBasket.Parameters["$paired"].Value = paired ? 1 : 0;
             if (_joinBasket.ExecuteNonQuery() == 0) return false;
+            if (!paired) return true;
+            if (queuedAt is { } at)
+            {
+                _queueForPairing.Parameters["$basket_key"].Value = basketKey;
+                _queueForPairing.Parameters["$product_id"].Value = purchase.ProductId;
+                _queueForPairing.Parameters["$queued_at"].Value = at;
+                _queueForPairing.ExecuteNonQuery();
+                return true;
+            }
             _rememberBatchMember.Parameters["$basket_key"].Value = basketKey;
             _rememberBatchMember.Parameters["$product_id"].Value = purchase.ProductId;
             _rememberBatchMember.ExecuteNonQuery();
@@ -272,8 +337,12 @@ public sealed partial class SqliteStore
         public void Dispose()
         {
             _insertEvent.Dispose();
+            _countPairedMembers.Dispose();
             _joinBasket.Dispose();
             _rememberBatchMember.Dispose();
+            _queueForPairing.Dispose();
+            _takeQueued.Dispose();
+            _dequeueTaken.Dispose();
             _addToStats.Dispose();
             _countNewPairs.Dispose();
             _clearBatchMembers.Dispose();

@@ -64,11 +64,19 @@ public sealed class AccessControlTests : IAsyncLifetime
             {
                 Events = { new Event { EventId = Guid.NewGuid().ToString(), Type = EventType.View, UserId = "u", ProductId = "m1" } },
             }, m).ResponseAsync),
+            ("ImportEvents", "storefront", async m =>
+            {
+                using var call = _host.Events.ImportEvents(m);
+                await WriteThenCompleteAsync(call.RequestStream, new RecordEventsRequest
+                {
+                    Events = { new Event { EventId = Guid.NewGuid().ToString(), Type = EventType.Purchase, UserId = "u", ProductId = "m1", OrderId = "o" } },
+                }, async () => { while (await call.ResponseStream.MoveNext(CancellationToken.None)) { } });
+                while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+            }),
             ("UpsertProducts", "catalog", async m =>
             {
                 using var call = c.UpsertProducts(m);
-                await call.RequestStream.WriteAsync(new UpsertProductsRequest { Products = { RunningHost.Product("m2", "BLUE MUG") } });
-                await call.RequestStream.CompleteAsync();
+                await WriteThenCompleteAsync(call.RequestStream, new UpsertProductsRequest { Products = { RunningHost.Product("m2", "BLUE MUG") } }, () => call.ResponseAsync);
                 await call;
             }),
             ("DeleteProducts", "catalog", m => c.DeleteProductsAsync(new DeleteProductsRequest { ProductIds = { "gone" } }, m).ResponseAsync),
@@ -105,6 +113,24 @@ public sealed class AccessControlTests : IAsyncLifetime
         catch (RpcException ex)
         {
             return ex.StatusCode;
+        }
+    }
+
+    /// <summary>
+    /// A server that refuses a streaming call may end it while the request is still being written; the write then
+    /// fails (CANCELLED, or the call already finished), and the call's own outcome — awaited, since its status may not
+    /// be set yet — is the server's answer.
+    /// </summary>
+    private static async Task WriteThenCompleteAsync<T>(IClientStreamWriter<T> requests, T message, Func<Task> outcome)
+    {
+        try
+        {
+            await requests.WriteAsync(message);
+            await requests.CompleteAsync();
+        }
+        catch (Exception e) when (e is RpcException { StatusCode: StatusCode.Cancelled or StatusCode.Unavailable } or InvalidOperationException)
+        {
+            await outcome();
         }
     }
 

@@ -5,6 +5,7 @@ using Recommend.Indexing.Jobs;
 using Recommend.Sqlite;
 using ReindexMode = Recommend.Contracts.V1.ReindexMode;
 using ReindexState = Recommend.Contracts.V1.ReindexState;
+using SearchIndexState = Recommend.Contracts.V1.SearchIndexState;
 using StoredMode = Recommend.Indexing.Jobs.ReindexMode;
 using StoredState = Recommend.Indexing.Jobs.ReindexState;
 
@@ -54,6 +55,8 @@ public sealed class ReindexTests : IAsyncLifetime
         var status = await host.Catalog.GetIndexStatusAsync(new GetIndexStatusRequest());
         Assert.Equal((last.TargetVersion, 128, 30L, true), (status.Live.Name, status.Live.Dimension, status.Live.PointCount, status.Live.Live));
         Assert.Equal([before.Live.Name], status.Previous.Select(v => v.Name));
+        // 30 products: scanned exactly; the version it replaced is kept on disk only.
+        Assert.Equal((SearchIndexState.Exact, SearchIndexState.OnDisk), (status.Live.SearchIndex, status.Previous[0].SearchIndex));
         Assert.Null(status.ActiveJob);
         var search = await host.Recommendations.SearchProductsAsync(new SearchProductsRequest { Query = "blue spotty mug", Limit = 3 });
         Assert.NotEmpty(search.Items);

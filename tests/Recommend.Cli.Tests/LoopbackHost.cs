@@ -18,6 +18,9 @@ internal sealed class LoopbackHost : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>The host's services, to check what an import stored.</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>The gRPC address to pass as --server.</summary>
     public string Server { get; }
 

@@ -14,7 +14,7 @@ namespace Recommend.ContractTests;
 /// (e.g. Postgres <c>COLLATE "C"</c>), or paging and tie-breaks differ between stores.
 /// </summary>
 public abstract class StoreContract<TStore>
-    where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IContentHashLedger, IAsyncDisposable
+    where TStore : ICatalogStore, IHistoryStore, IEmbeddingCache, IContentHashLedger, IStoreReadiness, IAsyncDisposable
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -29,12 +29,25 @@ public abstract class StoreContract<TStore>
 
     /// <summary>
     /// Returns once co-purchase counts reflect every event recorded so far; called before each co-purchase read that
-    /// follows a write. Stores that count pairs in the ingest transaction need nothing (the default); a store that
-    /// counts them in a durable background step (allowed within a second) runs that step to completion here.
+    /// follows a write. Pairs a store counts after the commit (in a durable background step) are counted here.
     /// </summary>
-    protected virtual Task SettleAsync(TStore store) => Task.CompletedTask;
+    private static Task SettleAsync(TStore store) => store.SettleCoPurchasesAsync(None);
 
     // ---- catalog ----
+
+    [Fact]
+    public async Task Ping_answers_on_an_empty_catalog_and_on_a_full_one_and_after_a_restart()
+    {
+        var store = await CreateStoreAsync();
+        await store.PingAsync(None);
+        await store.UpsertProductsAsync(Enumerable.Range(0, 500).Select(i => CatalogItem($"p{i}")).ToList(), None);
+        await store.PingAsync(None);
+
+        await using var reopened = await ReopenAsync(store);
+        await reopened.PingAsync(None);
+        Assert.Equal(500, await reopened.CountProductsAsync(None));
+        await store.DisposeAsync();
+    }
 
     [Fact]
     public async Task Upserted_products_read_back_with_every_field_and_missing_ids_are_absent()
@@ -235,6 +248,59 @@ public abstract class StoreContract<TStore>
 
         Assert.Equal([new CoPurchase("a", "b", 1, 1, 1), new CoPurchase("b", "a", 1, 1, 1)],
             await store.GetCoPurchasesAsync(["a", "b"], 10, None));
+    }
+
+    [Fact]
+    public async Task Only_the_first_products_of_a_large_basket_pair_up_and_every_product_still_counts_its_basket()
+    {
+        await using var store = await CreateStoreAsync();
+        var cap = UserEvent.PairedProductsPerBasket;
+        var products = Enumerable.Range(0, cap + 10).Select(i => $"p{i:D3}").ToArray();
+
+        // Two batches: the cap counts members already stored, and within a batch follows event order.
+        var firstBatch = cap - 5;
+        await store.RecordEventsAsync(products.Take(firstBatch).Select((p, i) => Purchase($"e{i}", "u1", p, Noon.AddSeconds(i), "big")).ToList(), None);
+        await store.RecordEventsAsync(products.Skip(firstBatch).Select((p, i) => Purchase($"e{firstBatch + i}", "u1", p, Noon.AddSeconds(firstBatch + i), "big")).ToList(), None);
+        await store.RecordEventsAsync([Purchase("late-1", "u2", products[^1], Noon, "small"), Purchase("late-2", "u2", "q", Noon, "small")], None);
+        await SettleAsync(store);
+
+        var first = await store.GetCoPurchasesAsync([products[0]], products.Length, None);
+        Assert.Equal(products.Skip(1).Take(cap - 1), first.Select(p => p.ProductId));
+        Assert.All(first, pair => Assert.Equal(1, pair.Count));
+        // Beyond the cap: no pairs from the large basket, but its basket count includes it and its small basket pairs.
+        var beyond = Assert.Single(await store.GetCoPurchasesAsync([products[^1]], products.Length, None));
+        Assert.Equal(new CoPurchase(products[^1], "q", 1, 2, 1), beyond);
+    }
+
+    [Fact]
+    public async Task A_bulk_batch_counts_the_same_pairs_as_storefront_sized_batches_even_when_they_share_baskets()
+    {
+        await using var store = await CreateStoreAsync();
+        // The same baskets twice, under two id prefixes: once mostly in one bulk batch (whose pairs a store may count
+        // after the commit) with small batches joining its baskets before and after it is counted, once all in small batches.
+        var random = new Random(5);
+        var baskets = Enumerable.Range(0, 300).Select(b => Enumerable.Range(0, random.Next(1, 12)).Select(_ => $"{random.Next(40):D2}").Distinct().ToArray()).ToArray();
+        List<UserEvent> Events(string prefix, Func<int, int, bool> take) =>
+            baskets.SelectMany((products, b) => products.Select((p, i) => (p, i)).Where(x => take(b, x.i))
+                .Select(x => Purchase($"{prefix}-{b}-{x.i}", $"u{b % 50}", $"{prefix}-{x.p}", Noon.AddSeconds(b), $"{prefix}-o{b}"))).ToList();
+
+        var bulk = Events("bulk", (_, i) => i < 8);
+        Assert.True(bulk.Count > 1_000, $"{bulk.Count} events: not a bulk batch");
+        await store.RecordEventsAsync(bulk, None);
+        await store.RecordEventsAsync(Events("bulk", (b, i) => i >= 8 && b % 2 == 0), None);
+        await SettleAsync(store);
+        await store.RecordEventsAsync(Events("bulk", (b, i) => i >= 8 && b % 2 == 1), None);
+        foreach (var chunk in Events("small", (_, _) => true).Chunk(100))
+            await store.RecordEventsAsync(chunk, None);
+        await SettleAsync(store);
+
+        var ids = Enumerable.Range(0, 40).Select(i => $"{i:D2}").ToArray();
+        var bulkPairs = await store.GetCoPurchasesAsync(ids.Select(i => $"bulk-{i}").ToList(), 100, None);
+        var smallPairs = await store.GetCoPurchasesAsync(ids.Select(i => $"small-{i}").ToList(), 100, None);
+        Assert.NotEmpty(smallPairs);
+        Assert.Equal(
+            smallPairs.Select(p => (p.SourceProductId[6..], p.ProductId[6..], p.Count, p.SourceBaskets, p.NeighbourBaskets)).Order(),
+            bulkPairs.Select(p => (p.SourceProductId[5..], p.ProductId[5..], p.Count, p.SourceBaskets, p.NeighbourBaskets)).Order());
     }
 
     [Fact]

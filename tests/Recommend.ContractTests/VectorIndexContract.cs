@@ -113,6 +113,7 @@ public abstract class VectorIndexContract
         await Assert.ThrowsAsync<KeyNotFoundException>(() => index.SetLiveVersionAsync("no-such-version", Ct));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => index.UpsertAsync("no-such-version", [Record("a", [1, 0, 0, 0])], Ct));
         await Assert.ThrowsAsync<KeyNotFoundException>(() => index.CountAsync("no-such-version", Ct));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => index.DescribeSearchAsync("no-such-version", Ct));
     }
 
     [Fact]
@@ -370,6 +371,19 @@ public abstract class VectorIndexContract
 
         Assert.Equal(3, await index.CountAsync(small.Name, Ct));
         Assert.Equal(17, await index.CountAsync(large.Name, Ct));
+    }
+
+    [Fact]
+    public async Task A_small_version_live_or_not_is_searched_exactly()
+    {
+        var index = await CreateIndexAsync();
+        var live = await index.CreateVersionAsync(Spec, Ct);
+        var next = await index.CreateVersionAsync(Spec, Ct);
+        await index.UpsertAsync(live.Name, RandomRecords("a", 50, seed: 3), Ct);
+        await index.SetLiveVersionAsync(live.Name, Ct);
+
+        Assert.Equal(new SearchIndexStatus(SearchIndexState.Exact, 0), await index.DescribeSearchAsync(live.Name, Ct));
+        Assert.Equal(new SearchIndexStatus(SearchIndexState.Exact, 0), await index.DescribeSearchAsync(next.Name, Ct));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ namespace Recommend.EmbeddedIndex.Tests;
 internal sealed class TemporaryIndexes : IDisposable
 {
     private readonly List<EmbeddedVectorIndex> _opened = [];
+    private readonly Dictionary<string, EmbeddedIndexOptions?> _optionsOf = [];
     private readonly List<string> _directories = [];
 
     public string NewDirectory()
@@ -13,20 +14,40 @@ internal sealed class TemporaryIndexes : IDisposable
         return directory;
     }
 
-    public EmbeddedVectorIndex Open(string directory)
+    public EmbeddedVectorIndex Open(string directory, EmbeddedIndexOptions? options = null)
     {
-        var index = EmbeddedVectorIndex.Open(directory);
+        var index = EmbeddedVectorIndex.Open(directory, options);
+        _optionsOf[index.DirectoryPath] = options;
         _opened.Add(index);
         return index;
     }
 
-    public EmbeddedVectorIndex Create() => Open(NewDirectory());
+    public EmbeddedVectorIndex Create(EmbeddedIndexOptions? options = null) => Open(NewDirectory(), options);
 
-    /// <summary>Closes the index and opens its directory again, as a restarted process would.</summary>
+    /// <summary>Closes the index and opens its directory again, with the same options, as a restarted process would.</summary>
     public EmbeddedVectorIndex Reopen(EmbeddedVectorIndex index)
     {
         index.Dispose();
-        return Open(index.DirectoryPath);
+        return Open(index.DirectoryPath, _optionsOf.GetValueOrDefault(index.DirectoryPath));
+    }
+
+    /// <summary>
+    /// A copy of an open index's files, as a process killed this instant would leave them (every acknowledged write
+    /// is already on disk), opened as a new index.
+    /// </summary>
+    public EmbeddedVectorIndex OpenCrashImage(EmbeddedVectorIndex index)
+    {
+        var copy = NewDirectory();
+        foreach (var file in Directory.EnumerateFiles(index.DirectoryPath, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(index.DirectoryPath, file);
+            if (relative == ".lock")
+                continue;
+            var target = Path.Combine(copy, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        return Open(copy, _optionsOf.GetValueOrDefault(index.DirectoryPath));
     }
 
     public void Dispose()

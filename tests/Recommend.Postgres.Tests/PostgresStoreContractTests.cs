@@ -23,6 +23,4 @@ public sealed class PostgresStoreContractTests(PostgresCluster cluster) : StoreC
         await store.DisposeAsync();
         return await PostgresStore.OpenAsync(_connectionString!, CancellationToken.None);
     }
-
-    protected override Task SettleAsync(PostgresStore store) => store.CreateCoPurchaseUpdater().DrainAsync();
 }

@@ -15,7 +15,8 @@ namespace Recommend.Qdrant.Tests;
 public sealed class QdrantVectorIndexTests(FakeQdrantFixture fixture) : IClassFixture<FakeQdrantFixture>, IDisposable
 {
     private static readonly IndexSpec Spec = new("test-model", 4);
-    private static readonly TimeSpan FailFastBudget = TimeSpan.FromSeconds(1);
+    // Far below the fake server's 30 s delay; a 1 s budget failed once (1.15 s) while the whole suite loaded both cores.
+    private static readonly TimeSpan FailFastBudget = TimeSpan.FromSeconds(3);
     private static CancellationToken Ct => CancellationToken.None;
 
     private readonly List<QdrantVectorIndex> _opened = [];
@@ -55,6 +56,25 @@ public sealed class QdrantVectorIndexTests(FakeQdrantFixture fixture) : IClassFi
         Assert.Equal(Memory.Cached, request.QuantizationConfig.Scalar.Memory);
         Assert.Equal("test-model", request.Metadata["model_id"].StringValue);
         Assert.Equal(4, request.Metadata["dimension"].IntegerValue);
+    }
+
+    [Fact]
+    public async Task The_search_status_follows_the_collection_status_and_its_indexed_vectors()
+    {
+        await using var server = await FakeQdrantServer.StartAsync(FakeQdrantFixture.ApiKey);
+        server.State.IndexingThreshold = 20;
+        var index = Open(Options() with { Url = server.Url });
+        var small = await index.CreateVersionAsync(Spec, Ct);
+        var large = await index.CreateVersionAsync(Spec, Ct);
+        var records = Enumerable.Range(0, 30).Select(i => new VectorRecord($"p{i}", [1, i, 0, 1], "c", 1, true, "t")).ToList();
+        await index.UpsertAsync(small.Name, records.Take(5).ToList(), Ct);
+        await index.UpsertAsync(large.Name, records, Ct);
+
+        // Green below the indexing threshold: Qdrant scans the segment exactly.
+        Assert.Equal(new SearchIndexStatus(SearchIndexState.Exact, 0), await index.DescribeSearchAsync(small.Name, Ct));
+        Assert.Equal(new SearchIndexStatus(SearchIndexState.Ready, 30), await index.DescribeSearchAsync(large.Name, Ct));
+        server.State.SetOptimizing(large.Name, true);
+        Assert.Equal(new SearchIndexStatus(SearchIndexState.Building, 0), await index.DescribeSearchAsync(large.Name, Ct));
     }
 
     [Fact]

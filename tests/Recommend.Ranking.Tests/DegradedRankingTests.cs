@@ -59,6 +59,7 @@ public sealed class DegradedRankingTests : IAsyncLifetime
             public Task UpsertAsync(string version, IReadOnlyList<VectorRecord> records, CancellationToken ct) => inner.UpsertAsync(version, records, ct);
             public Task DeleteAsync(string version, IReadOnlyCollection<string> productIds, CancellationToken ct) => inner.DeleteAsync(version, productIds, ct);
             public Task<long> CountAsync(string version, CancellationToken ct) => inner.CountAsync(version, ct);
+            public Task<SearchIndexStatus> DescribeSearchAsync(string version, CancellationToken ct) => inner.DescribeSearchAsync(version, ct);
             public Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct) => Read(() => inner.SearchAsync(query, ct));
             public Task<IReadOnlyList<VectorHit>> SearchAsync(string version, VectorQuery query, CancellationToken ct) => Read(() => inner.SearchAsync(version, query, ct));
             public Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct) =>

@@ -81,6 +81,33 @@ public sealed class RankingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Similar_products_in_a_small_category_fill_the_limit_even_with_products_that_share_nothing_with_the_anchor()
+    {
+        var garden = Enumerable.Range(0, 30).Select(i => Product($"garden-{i}", $"GARDEN TROWEL {i}", "Garden", 4)).ToArray();
+        await world.AddProductsAsync(garden);
+        // Thirty garden products pointing away from the candle: every cosine to it is negative.
+        var anchor = (await world.Index.GetVectorsAsync(["candle-red"], None))["candle-red"];
+        var live = (await world.Index.GetLiveVersionAsync(None))!.Name;
+        await world.Index.UpsertAsync(live, garden.Select((p, i) =>
+            new VectorRecord(p.Id, anchor.Select((x, d) => -x + (d == i ? 0.5f : 0)).ToArray(), p.Category, p.Price, p.InStock, p.Title)).ToList(), None);
+        var inGarden = new ProductFilter(new HashSet<string> { "Garden" }, null, null, false, new HashSet<string>());
+
+        var result = await world.Engine.SimilarProductsAsync("candle-red", Options(filter: inGarden, limit: 20), RankingProfile.Default, None);
+
+        Assert.Equal(20, result.Items.Count);
+        Assert.All(result.Items, item =>
+        {
+            Assert.Equal("Garden", item.Product.Category);
+            var reason = Assert.Single(item.Reasons);
+            Assert.Equal(ReasonKind.Similar, reason.Kind);
+            Assert.Equal("candle-red", reason.RelatedProductId);
+        });
+        var all = await world.Engine.SimilarProductsAsync("candle-red", Options(filter: inGarden, limit: 100), RankingProfile.Default, None);
+        Assert.Equal(30, all.Items.Count);
+        Assert.Equal(all.Items.Take(20).Select(i => i.Product.Id), result.Items.Select(i => i.Product.Id));
+    }
+
+    [Fact]
     public async Task Hard_filters_hold_for_every_item()
     {
         await world.AddProductsAsync(Product("candle-blue", "BLUE SCENTED CANDLE", "Candles", 3.5));

@@ -334,7 +334,8 @@ public abstract class ReindexingTests : IAsyncLifetime
         await World.Catalog.DeleteAsync(["p0070"], None);
         await World.Reindex.WhenFinishedAsync(job.Id).WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.Equal(ReindexState.Succeeded, (await World.Reindex.GetProgressAsync(job.Id, None)).Job.State);
+        var finished = (await World.Reindex.GetProgressAsync(job.Id, None)).Job;
+        Assert.True(finished.State == ReindexState.Succeeded, $"{finished.State}: {finished.Run.Error}");
         Assert.Equal(80, await World.LiveCountAsync());
         var vectors = await World.Index.GetVectorsAsync(["p0500", "p0001", "p0070"], None);
         Assert.Equal(["p0001", "p0500"], vectors.Keys.Order(StringComparer.Ordinal));

@@ -142,6 +142,7 @@ public sealed class SqliteStoreTests : IDisposable
 
         Assert.Equal("store", (await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.CountProductsAsync(None))).Dependency);
         await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.UpsertProductsAsync([Item("p1")], None));
+        await Assert.ThrowsAsync<DependencyUnavailableException>(() => store.PingAsync(None));
         Assert.False(store.IsReady);
     }
 
@@ -163,6 +164,62 @@ public sealed class SqliteStoreTests : IDisposable
         Assert.Empty(await store.GetRecentInteractionsAsync("u1", 100, None));
         Assert.Empty(await store.GetTrendingAsync(null, 100, None));
         Assert.Empty(await store.GetCoPurchasesAsync(["a", "b", "p0", "p1"], 100, None));
+    }
+
+    [Fact]
+    public async Task A_storefront_sized_batch_is_in_the_co_purchase_counts_when_it_is_acknowledged()
+    {
+        await using var store = SqliteStore.Open(_database.Path);
+        await store.RecordEventsAsync([Purchase("e1", "a", "o1"), Purchase("e2", "b", "o1")], None);
+
+        Assert.Null(await store.CoPurchaseLagAsync(None));
+        Assert.Equal(["b"], (await store.GetCoPurchasesAsync(["a"], 10, None)).Select(p => p.ProductId));
+    }
+
+    [Fact]
+    public async Task Pairs_queued_by_a_bulk_batch_survive_a_restart_and_count_exactly_once()
+    {
+        var bulk = BulkBaskets(baskets: 400, size: 4);
+        await using (var store = SqliteStore.Open(_database.Path))
+        {
+            await store.RecordEventsAsync(bulk, None);
+            // Acknowledged, stored, in the basket totals; the pairs are queued, and half of them counted before the "crash".
+            Assert.NotNull(await store.CoPurchaseLagAsync(None));
+            Assert.Equal(800, await store.CountQueuedPairsAsync(800, None));
+        }
+
+        await using var reopened = SqliteStore.Open(_database.Path);
+        await reopened.SettleCoPurchasesAsync(None);
+        Assert.Null(await reopened.CoPurchaseLagAsync(None));
+        // Every basket is b0 b1 b2 b3 of its own order: each ordered pair once per basket, each product in 400 baskets.
+        var pairs = await reopened.GetCoPurchasesAsync(["b0"], 10, None);
+        Assert.Equal([("b1", 400L, 400L, 400L), ("b2", 400L, 400L, 400L), ("b3", 400L, 400L, 400L)],
+            pairs.Select(p => (p.ProductId, p.Count, p.SourceBaskets, p.NeighbourBaskets)).Order());
+    }
+
+    [Fact]
+    public async Task The_host_counts_queued_pairs_once_writes_pause()
+    {
+        await using var store = SqliteStore.Open(_database.Path);
+        using var counter = new CoPurchaseCounter(store, Microsoft.Extensions.Logging.Abstractions.NullLogger<CoPurchaseCounter>.Instance);
+        await counter.StartAsync(None);
+        await store.RecordEventsAsync(BulkBaskets(baskets: 300, size: 4), None);
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await store.CoPurchaseLagAsync(None) is not null && waited.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(50);
+        await counter.StopAsync(None);
+
+        Assert.Null(await store.CoPurchaseLagAsync(None));
+        Assert.Equal(300, Assert.Single(await store.GetCoPurchasesAsync(["b0"], 1, None)).Count);
+    }
+
+    /// <summary>Orders of products b0…b(size−1), one order each: a batch past the inline limit.</summary>
+    private static List<UserEvent> BulkBaskets(int baskets, int size)
+    {
+        var events = Enumerable.Range(0, baskets * size).Select(i => Purchase($"bulk-{i}", $"b{i % size}", $"order-{i / size}")).ToList();
+        Assert.True(events.Count > SqliteStore.CountPairsInlineUpTo);
+        return events;
     }
 
     private static UserEvent Purchase(string eventId, string product, string order) =>

@@ -19,6 +19,16 @@ public sealed class FakeQdrantState
     /// <summary>Held before every answer, to play an overloaded or black-holed server.</summary>
     public TimeSpan ResponseDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>Collections with at least this many points report them indexed, as Qdrant builds HNSW above its indexing threshold.</summary>
+    public int IndexingThreshold { get; set; } = 20_000;
+
+    /// <summary>Plays an optimiser building the collection's index: yellow, nothing indexed yet.</summary>
+    public void SetOptimizing(string collection, bool optimizing)
+    {
+        lock (_lock)
+            Get(collection).Optimizing = optimizing;
+    }
+
     /// <summary>Indexes the adapter asked for, per collection: field → type.</summary>
     public IReadOnlyDictionary<string, PayloadSchemaType> PayloadIndexes(string collection)
     {
@@ -49,8 +59,9 @@ public sealed class FakeQdrantState
             var config = collection.Config;
             var info = new CollectionInfo
             {
-                Status = CollectionStatus.Green,
+                Status = collection.Optimizing ? CollectionStatus.Yellow : CollectionStatus.Green,
                 PointsCount = (ulong)collection.Points.Count,
+                IndexedVectorsCount = !collection.Optimizing && collection.Points.Count >= IndexingThreshold ? (ulong)collection.Points.Count : 0,
                 CreatedAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(collection.CreatedAt),
                 Config = new CollectionConfig
                 {
@@ -316,6 +327,8 @@ public sealed class FakeQdrantState
         public DateTime CreatedAt { get; } = createdAt;
         public Dictionary<string, FakePoint> Points { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, PayloadSchemaType> PayloadIndexes { get; } = new(StringComparer.Ordinal);
+
+        public bool Optimizing { get; set; }
 
         /// <summary>Cosine collections keep unit vectors, so cosine is a dot product and reads return normalised vectors.</summary>
         public float[] Normalise(float[] vector)

@@ -24,8 +24,11 @@ internal sealed class ItemModelHost(
             {
                 try
                 {
-                    await trainer.RefreshAsync(stoppingToken);
-                    if (options.InHost && await trainer.IsDueAsync(stoppingToken)) await trainer.TrainAsync(null, stoppingToken);
+                    var swapped = await trainer.RefreshAsync(stoppingToken);
+                    if (options.InHost && await trainer.IsDueAsync(stoppingToken)) swapped |= await trainer.TrainAsync(null, stoppingToken) is not null;
+                    // Training's matrices and the replaced model are dead but old: only a full collection frees them,
+                    // and serving alone may not cause one for hours. A background one returns the memory meanwhile.
+                    if (swapped) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: false);
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

@@ -5,7 +5,7 @@ using Recommend.Core.Catalog;
 namespace Recommend.Api.Composition;
 
 /// <summary>Ready when the store is connected and answers, and the first-start seeding (if any) is done.</summary>
-internal sealed class StoreHealthCheck(IStoreReadiness store, ICatalogStore catalog, SampleSeeder seeder) : IHealthCheck
+internal sealed class StoreHealthCheck(IStoreReadiness store, SampleSeeder seeder) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -13,7 +13,7 @@ internal sealed class StoreHealthCheck(IStoreReadiness store, ICatalogStore cata
         if (!seeder.IsFinished) return HealthCheckResult.Unhealthy("loading the bundled sample");
         try
         {
-            await catalog.CountProductsAsync(cancellationToken);
+            await store.PingAsync(cancellationToken);
             return HealthCheckResult.Healthy();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -1,5 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Recommend.Core.Vectors;
 using Recommend.Indexing;
 using Recommend.Indexing.Jobs;
 using Proto = Recommend.Contracts.V1;
@@ -100,5 +101,14 @@ internal sealed partial class CatalogGrpcService
         PointCount = version.PointCount,
         BuiltAt = Timestamp.FromDateTimeOffset(version.Version.CreatedAt),
         Live = version.Version.IsLive,
+        SearchIndex = version.Search.State switch
+        {
+            SearchIndexState.Exact => Proto.SearchIndexState.Exact,
+            SearchIndexState.Building => Proto.SearchIndexState.Building,
+            SearchIndexState.Ready => Proto.SearchIndexState.Ready,
+            SearchIndexState.OnDisk => Proto.SearchIndexState.OnDisk,
+            _ => Proto.SearchIndexState.Unspecified,
+        },
+        IndexedCount = version.Search.IndexedVectors,
     };
 }

@@ -6,20 +6,42 @@ using static Recommend.Api.Grpc.RequestValidation;
 
 namespace Recommend.Api.Grpc;
 
-/// <summary>recommend.v1.Events: validates the whole batch first, then stores it atomically.</summary>
+/// <summary>recommend.v1.Events: validates each whole batch first, then stores it atomically.</summary>
 internal sealed class EventsGrpcService(IHistoryStore history, ExperimentAttribution attribution, TimeProvider clock) : Proto.Events.EventsBase
 {
     /// <summary>Clock skew tolerated on client timestamps; beyond it an event "from the future" is a client bug.</summary>
     private static readonly TimeSpan FutureTolerance = TimeSpan.FromDays(1);
 
+    /// <summary>Events in one import batch: large enough to amortise a commit, small enough to bound a transaction.</summary>
+    public const int MaxEventsPerImportBatch = 10_000;
+
     public override async Task<Proto.RecordEventsResponse> RecordEvents(Proto.RecordEventsRequest request, ServerCallContext context)
     {
-        if (request.Events.Count > MaxIdsPerRequest) throw Invalid("events", $"at most {MaxIdsPerRequest} events per request, got {request.Events.Count}");
-        var now = clock.GetUtcNow();
-        var events = request.Events.Select((e, i) => ToEvent(e, $"events[{i}]", now)).ToList();
-        var result = await history.RecordEventsAsync(events, context.CancellationToken);
-        await attribution.ObserveAsync(events, context.CancellationToken);
+        var result = await StoreAsync(request, MaxIdsPerRequest, "events", context.CancellationToken);
         return new Proto.RecordEventsResponse { Accepted = result.Accepted, Duplicates = result.Duplicates };
+    }
+
+    public override async Task ImportEvents(
+        IAsyncStreamReader<Proto.RecordEventsRequest> requestStream, IServerStreamWriter<Proto.ImportEventsAck> responseStream, ServerCallContext context)
+    {
+        var batch = 0L;
+        // One batch at a time, in order: the acknowledgement of batch n means batches 0..n are committed.
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            var result = await StoreAsync(request, MaxEventsPerImportBatch, $"batch[{batch}].events", context.CancellationToken);
+            await responseStream.WriteAsync(new Proto.ImportEventsAck { Batch = batch, Accepted = result.Accepted, Duplicates = result.Duplicates });
+            batch++;
+        }
+    }
+
+    private async Task<RecordResult> StoreAsync(Proto.RecordEventsRequest request, int maxEvents, string field, CancellationToken ct)
+    {
+        if (request.Events.Count > maxEvents) throw Invalid(field, $"at most {maxEvents} events per batch, got {request.Events.Count}");
+        var now = clock.GetUtcNow();
+        var events = request.Events.Select((e, i) => ToEvent(e, $"{field}[{i}]", now)).ToList();
+        var result = await history.RecordEventsAsync(events, ct);
+        await attribution.ObserveAsync(events, ct);
+        return result;
     }
 
     private static UserEvent ToEvent(Proto.Event e, string field, DateTimeOffset now)

@@ -47,6 +47,8 @@ internal sealed class SampleSeeder(
             pending.Clear();
         }
         events += (await history.RecordEventsAsync(pending, ct)).Accepted;
+        // Bulk batches have their pairs counted after the commit: the seeded host serves complete counts from the start.
+        await history.SettleCoPurchasesAsync(ct);
         logger.LogInformation("Seeded the bundled UCI Online Retail sample: {Products} products, {Events} purchases in {Seconds:F1} s",
             sample.Count, events, clock.Elapsed.TotalSeconds);
     }

@@ -14,4 +14,10 @@ public interface IStoreReadiness
 
     /// <summary>Completes once the store is ready.</summary>
     Task WhenReadyAsync(CancellationToken ct);
+
+    /// <summary>
+    /// One round trip that reads the catalog's first row: whether the store answers now, at a cost that does not grow
+    /// with its data (readiness probes call it every few seconds). Throws as every port method does when it cannot.
+    /// </summary>
+    Task PingAsync(CancellationToken ct);
 }

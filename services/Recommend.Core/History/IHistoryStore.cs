@@ -2,8 +2,9 @@ namespace Recommend.Core.History;
 
 /// <summary>
 /// Port: purchase history and the signals derived from it. Implemented by the SQLite and Postgres stores.
-/// Popularity is maintained in the same transaction as the events; co-purchase counts either there too (SQLite) or
-/// by a durable background step that applies each basket item exactly once within about a second (Postgres).
+/// Popularity is maintained in the same transaction as the events; co-purchase counts either there too (SQLite, for
+/// batches up to <c>SqliteStore.CountPairsInlineUpTo</c> events) or by a durable background step that applies each
+/// basket item exactly once, within about a second when the store is not in a bulk import.
 /// </summary>
 public interface IHistoryStore
 {
@@ -13,6 +14,12 @@ public interface IHistoryStore
     /// joins its basket (<see cref="UserEvent.BasketKey"/>), counting each new product pair of the basket once.
     /// </summary>
     Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct);
+
+    /// <summary>
+    /// Completes once every purchase committed before the call is in the co-purchase counts: for a job that reads them
+    /// right after a bulk load (the sample seeding, an evaluation).
+    /// </summary>
+    Task SettleCoPurchasesAsync(CancellationToken ct);
 
     /// <summary>The user's most recent interactions, newest first, one row per (product, type) at its latest time.</summary>
     Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct);

@@ -24,6 +24,23 @@ internal sealed class Candidate(string productId)
     public double Learned { get; private set; }
     public string? AlsoBoughtAfter { get; private set; }
 
+    /// <summary>
+    /// Returned by a nearest-neighbour query that applied the request's filters. Such a product is shown even when its
+    /// cosine is not positive: a storefront asking for 20 in a category of 30 expects 20, the closest first.
+    /// </summary>
+    public bool IsNeighbour { get; private set; }
+
+    /// <summary>The neighbour query's raw cosine (it may be negative), which orders neighbours that score nothing else.</summary>
+    public double NeighbourCosine { get; private set; } = double.NegativeInfinity;
+
+    public void AddNeighbour(double cosine, string? anchor)
+    {
+        IsNeighbour = true;
+        if (cosine > NeighbourCosine) NeighbourCosine = cosine;
+        if (cosine <= 0) SimilarTo ??= anchor;
+        AddSimilarity(cosine, anchor);
+    }
+
     public void AddSimilarity(double similarity, string? anchor)
     {
         if (similarity <= Similarity) return;

@@ -56,7 +56,10 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         logger.LogWarning(ex, "Ranking signal {Signal} unavailable; serving without it", signal);
     }
 
-    /// <summary>Candidates not excluded and with a positive score, best first (ties by id): the order they are hydrated in.</summary>
+    /// <summary>
+    /// Candidates not excluded and with a positive score, or nearest neighbours within the filters, best first (ties by
+    /// neighbour cosine, then id): the order they are hydrated in.
+    /// </summary>
     public List<(Candidate Candidate, double Score)> Ranked() => InScoreOrder().ToList();
 
     /// <summary>The <paramref name="count"/> first of <see cref="Ranked"/>, without sorting the rest.</summary>
@@ -66,8 +69,8 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         candidates.Values
             .Where(c => !excluded.Contains(c.ProductId))
             .Select(c => (Candidate: c, Score: c.Score(Profile)))
-            .Where(c => c.Score > 0)
-            .OrderByDescending(c => c.Score).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal);
+            .Where(c => c.Score > 0 || c.Candidate.IsNeighbour)
+            .OrderByDescending(c => c.Score).ThenByDescending(c => c.Candidate.NeighbourCosine).ThenBy(c => c.Candidate.ProductId, StringComparer.Ordinal);
 
     /// <summary>
     /// Whether a candidate may be shown, judged on the catalog of record (the index payload may be stale, and a deleted
@@ -119,6 +122,9 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
                 candidate.TrendingCategory is { Length: > 0 } category ? $"Trending in {category}" : "Trending now")));
         if (candidate.SearchMatch > 0)
             reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, "Matches your search")));
+        if (reasons.Count == 0 && candidate.IsNeighbour
+            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, vectors)) is { } closestTo)
+            reasons.Add((0, new Reason(ReasonKind.Similar, closestTo, $"Closest match to {TitleOf(closestTo)}")));
 
         return reasons.OrderByDescending(r => r.Weight).Select(r => r.Reason).ToList();
     }

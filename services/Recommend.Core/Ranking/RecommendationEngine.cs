@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Diagnostics;
@@ -206,7 +207,7 @@ public sealed class RecommendationEngine(
     private static void AddNeighbours(RankingRun run, NeighbourHits neighbours, string? anchor)
     {
         run.AnchorVectors = neighbours.AnchorVectors;
-        foreach (var hit in neighbours.Hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddSimilarity(hit.Score, anchor);
+        foreach (var hit in neighbours.Hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddNeighbour(hit.Score, anchor);
     }
 
     /// <summary>
@@ -246,14 +247,19 @@ public sealed class RecommendationEngine(
     /// </summary>
     private static void AddLearned(RankingRun run, ItemToItemModel model, Anchors anchors)
     {
-        var scores = new Dictionary<string, (double Score, double Strongest, string Anchor)>(StringComparer.Ordinal);
+        // Sized for every neighbour up front: a hundred anchors reach thousands, and growing the table to that was the
+        // largest allocation of a Recommend call.
+        var reached = 0;
+        foreach (var anchorId in anchors.Keys) reached += model.NeighboursOf(anchorId).Count;
+        var scores = new Dictionary<string, (double Score, double Strongest, string Anchor)>(reached, StringComparer.Ordinal);
         foreach (var anchorId in anchors.Keys)
         {
             var anchorWeight = run.AnchorWeight(anchorId);
             foreach (var neighbour in model.NeighboursOf(anchorId))
             {
                 var contribution = anchorWeight * neighbour.Weight;
-                scores[neighbour.ProductId] = scores.TryGetValue(neighbour.ProductId, out var sofar)
+                ref var sofar = ref CollectionsMarshal.GetValueRefOrAddDefault(scores, neighbour.ProductId, out var seen);
+                sofar = seen
                     ? (sofar.Score + contribution, Math.Max(sofar.Strongest, contribution), contribution > sofar.Strongest ? anchorId : sofar.Anchor)
                     : (contribution, contribution, anchorId);
             }

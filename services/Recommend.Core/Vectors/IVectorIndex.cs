@@ -32,6 +32,9 @@ public interface IVectorIndex
 
     Task<long> CountAsync(string version, CancellationToken ct);
 
+    /// <summary>How searches of <paramref name="version"/> are answered now (exactly, or through an approximate index), for status.</summary>
+    Task<SearchIndexStatus> DescribeSearchAsync(string version, CancellationToken ct);
+
     /// <summary>Nearest neighbours in the live version by cosine similarity, best first, honouring the filter.</summary>
     Task<IReadOnlyList<VectorHit>> SearchAsync(VectorQuery query, CancellationToken ct);
 
@@ -46,6 +49,20 @@ public interface IVectorIndex
 public sealed record IndexSpec(string ModelId, int Dimension);
 
 public sealed record IndexVersion(string Name, IndexSpec Spec, DateTimeOffset CreatedAt, bool IsLive);
+
+public enum SearchIndexState
+{
+    /// <summary>Searches scan the vectors exactly: too few for an approximate index, or its build failed.</summary>
+    Exact,
+    /// <summary>The approximate index is being built or optimised.</summary>
+    Building,
+    Ready,
+    /// <summary>Not held in memory (a version kept for rollback); loaded when it is made live.</summary>
+    OnDisk,
+}
+
+/// <param name="IndexedVectors">Vectors the approximate index holds.</param>
+public sealed record SearchIndexStatus(SearchIndexState State, long IndexedVectors);
 
 /// <summary>A product's vector and the payload the index filters on.</summary>
 public sealed record VectorRecord(string ProductId, float[] Vector, string Category, double Price, bool InStock, string Title);

@@ -28,7 +28,7 @@ internal static class CsvProducts
     /// <summary>Records (not lines: a quoted field may span lines), less the header.</summary>
     public static async Task<long> CountAsync(string path, CancellationToken ct)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = SourceText.Open(path);
         using var csv = new CsvReader(reader, Configuration);
         long rows = 0;
         while (await csv.ReadAsync())
@@ -42,7 +42,7 @@ internal static class CsvProducts
     /// <summary>Records whose first line comes after <paramref name="afterLine"/>, each with that line's number.</summary>
     public static async IAsyncEnumerable<SourceRow> ReadAsync(string path, long afterLine, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = SourceText.Open(path);
         using var csv = new CsvReader(reader, Configuration);
         if (!await csv.ReadAsync()) yield break;
         csv.ReadHeader();

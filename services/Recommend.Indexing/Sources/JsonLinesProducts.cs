@@ -11,7 +11,7 @@ internal static class JsonLinesProducts
     public static async Task<long> CountAsync(string path, CancellationToken ct)
     {
         long rows = 0;
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = SourceText.Open(path);
         while (await reader.ReadLineAsync(ct) is { } line)
         {
             if (!string.IsNullOrWhiteSpace(line)) rows++;
@@ -21,7 +21,7 @@ internal static class JsonLinesProducts
 
     public static async IAsyncEnumerable<SourceRow> ReadAsync(string path, long afterLine, [EnumeratorCancellation] CancellationToken ct)
     {
-        using var reader = new StreamReader(path, Encoding.UTF8);
+        using var reader = SourceText.Open(path);
         long line = 0;
         while (await reader.ReadLineAsync(ct) is { } text)
         {

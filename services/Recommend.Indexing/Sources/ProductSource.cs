@@ -30,10 +30,23 @@ public abstract record ProductSource
             throw new FormatException($"must be \"{StoreName}\" or \"{FilePrefix}PATH\"");
         var path = source[FilePrefix.Length..];
         if (!System.IO.Path.IsPathFullyQualified(path)) throw new FormatException("a file source needs an absolute server-side path");
-        var extension = System.IO.Path.GetExtension(path).ToLowerInvariant();
-        if (extension is not (".jsonl" or ".ndjson" or ".csv")) throw new FormatException("a file source must end in .jsonl, .ndjson or .csv");
-        return new File(path, extension == ".csv");
+        return new File(path, IsCsvPath(path));
     }
+
+    /// <summary>CSV or JSONL by the name under any .gz.</summary>
+    /// <exception cref="FormatException">The name ends in none of .jsonl, .ndjson, .csv (optionally .gz).</exception>
+    public static bool IsCsvPath(string path)
+    {
+        var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        var extension = System.IO.Path.GetExtension(name).ToLowerInvariant();
+        return extension is ".jsonl" or ".ndjson" or ".csv"
+            ? extension == ".csv"
+            : throw new FormatException("a file source must end in .jsonl, .ndjson or .csv (optionally .gz)");
+    }
+
+    /// <summary>The products of a catalog file (gzipped or not) whose first line comes after <paramref name="afterLine"/>.</summary>
+    public static IAsyncEnumerable<SourceRow> ReadFileAsync(string path, long afterLine, CancellationToken ct) =>
+        IsCsvPath(path) ? CsvProducts.ReadAsync(path, afterLine, ct) : JsonLinesProducts.ReadAsync(path, afterLine, ct);
 
     /// <summary>Source rows, for progress totals: the file's records, or the store's product count.</summary>
     public Task<long> CountRowsAsync(ICatalogStore catalog, CancellationToken ct) => this switch
