@@ -20,9 +20,9 @@ public static class ProfileTuner
         ("learned_weight", (p, v) => p with { LearnedWeight = v }, [0, 0.5, 1, 1.5, 2, 3]),
         ("similarity_weight", (p, v) => p with { SimilarityWeight = v }, [0, 0.15, 0.3, 0.6, 1]),
         ("co_purchase_weight", (p, v) => p with { CoPurchaseWeight = v }, [0, 0.1, 0.2, 0.4, 0.8]),
-        ("trending_weight", (p, v) => p with { TrendingWeight = v }, [0, 0.05, 0.1, 0.2, 0.3]),
+        ("trending_weight", (p, v) => p with { TrendingWeight = v }, [0, 0.05, 0.1, 0.2, 0.3, 0.4]),
         ("profile_half_life_days", (p, v) => p with { ProfileHalfLife = TimeSpan.FromDays(v) }, [7, 15, 30, 60, 120]),
-        ("profile_interactions", (p, v) => p with { ProfileInteractions = (int)v }, [10, 30, 100, 200]),
+        ("profile_interactions", (p, v) => p with { ProfileInteractions = (int)v }, [10, 30, 100, 200, 300]),
         ("diversity_lambda", (p, v) => p with { DiversityLambda = v }, [0.6, 0.8, 0.9, 1]),
     ];
 
@@ -74,12 +74,27 @@ public static class ProfileTuner
     public static bool Better(TuningTrial candidate, TuningTrial incumbent) =>
         candidate.Eligible != incumbent.Eligible ? candidate.Eligible : candidate.Score.Ndcg > incumbent.Score.Ndcg;
 
-    /// <summary>The best profile: its buy-again weight from the buy-again trials, everything else from the new-items ones.</summary>
+    /// <summary>
+    /// Validation NDCG this close to the best counts as a tie: differences of that size move between periods (the
+    /// validation margin of the previous default did not carry over to the test month), while wider lists are a lasting
+    /// gain to a shop.
+    /// </summary>
+    public const double NearBest = 0.02;
+
+    /// <summary>
+    /// The chosen profile: of the eligible new-items trials within <see cref="NearBest"/> of the best NDCG, the one with
+    /// the widest lists (then the higher NDCG); its buy-again weight from the buy-again trials.
+    /// </summary>
     public static TuningTrial Best(IReadOnlyList<TuningTrial> trials)
     {
-        TuningTrial BestOf(Setting setting) => trials.Where(t => t.Setting == setting).Aggregate((best, t) => Better(t, best) ? t : best);
-        var again = BestOf(Setting.BuyAgain);
-        var chosen = BestOf(Setting.NewItems);
+        TuningTrial BestOf(IEnumerable<TuningTrial> of) => of.Aggregate((best, t) => Better(t, best) ? t : best);
+        var again = BestOf(trials.Where(t => t.Setting == Setting.BuyAgain));
+        var newItems = trials.Where(t => t.Setting == Setting.NewItems).ToList();
+        var top = BestOf(newItems);
+        var chosen = newItems
+            .Where(t => t.Eligible == top.Eligible && t.Score.Ndcg >= (1 - NearBest) * top.Score.Ndcg)
+            .OrderByDescending(t => t.Score.Coverage).ThenByDescending(t => t.Score.Ndcg)
+            .First();
         return chosen with { Profile = chosen.Profile with { BuyAgainWeight = again.Profile.BuyAgainWeight } };
     }
 }

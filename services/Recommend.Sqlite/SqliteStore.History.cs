@@ -59,23 +59,26 @@ public sealed partial class SqliteStore
         {
             var result = new List<CoPurchase>();
             // One indexed top-N query per source: a popular product has thousands of neighbours, so ranking them all
-            // in one windowed query would read far more than the limit.
+            // in one windowed query would read far more than the limit. One command serves every source, so SQLite
+            // compiles the statement once per call, not once per source.
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT c.neighbour_id, c.count, source.baskets, neighbour.baskets
+                FROM co_purchases c
+                JOIN product_stats source ON source.product_id = c.product_id
+                JOIN product_stats neighbour ON neighbour.product_id = c.neighbour_id
+                WHERE c.product_id = $source
+                ORDER BY c.count DESC, c.neighbour_id
+                LIMIT $limit
+                """;
+            var sourceParameter = command.Parameters.Add("$source", SqliteType.Text);
+            command.Parameters.AddWithValue("$limit", limitPerProduct);
             foreach (var source in productIds.Distinct(StringComparer.Ordinal))
             {
-                var rows = await connection.QueryAsync<CoPurchaseRow>(new CommandDefinition(
-                    """
-                    SELECT c.neighbour_id AS NeighbourId, c.count AS Count,
-                           source.baskets AS SourceBaskets, neighbour.baskets AS NeighbourBaskets
-                    FROM co_purchases c
-                    JOIN product_stats source ON source.product_id = c.product_id
-                    JOIN product_stats neighbour ON neighbour.product_id = c.neighbour_id
-                    WHERE c.product_id = @source
-                    ORDER BY c.count DESC, c.neighbour_id
-                    LIMIT @limitPerProduct
-                    """,
-                    new { source, limitPerProduct }, cancellationToken: ct));
-                result.AddRange(rows.Select(row =>
-                    new CoPurchase(source, row.NeighbourId, row.Count, row.SourceBaskets, row.NeighbourBaskets)));
+                sourceParameter.Value = source;
+                await using var reader = await command.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct))
+                    result.Add(new CoPurchase(source, reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3)));
             }
             return result;
         }, ct);
@@ -114,14 +117,6 @@ public sealed partial class SqliteStore
         public int Type { get; set; }
         public long LastAt { get; set; }
         public int Count { get; set; }
-    }
-
-    private sealed class CoPurchaseRow
-    {
-        public string NeighbourId { get; set; } = "";
-        public long Count { get; set; }
-        public long SourceBaskets { get; set; }
-        public long NeighbourBaskets { get; set; }
     }
 
     private sealed class TrendingRow

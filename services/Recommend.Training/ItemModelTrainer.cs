@@ -31,8 +31,9 @@ public sealed class ItemModelTrainer(
         progress?.Report(Stage.Publishing);
         var draft = new ItemModelInfo(0, time.GetUtcNow(), fitted.Method, fitted.Rows.Count, fitted.Rows.Values.Sum(r => (long)r.Length),
             matrix.Purchases, clock.Elapsed);
-        var info = await models.PublishModelAsync(new ItemToItemModel(draft, fitted.Rows), ct);
-        live.Offer(new ItemToItemModel(info, fitted.Rows));
+        var model = new ItemToItemModel(draft, fitted.Rows);
+        var info = await models.PublishModelAsync(model, ct);
+        live.Offer(model.WithInfo(info));
         logger.LogInformation("Published item-to-item model v{Version} ({Method}): {Products} products, {Neighbours} neighbours, trained in {Seconds:F1} s",
             info.Version, info.Method, info.Products, info.Neighbours, clock.Elapsed.TotalSeconds);
         return info;

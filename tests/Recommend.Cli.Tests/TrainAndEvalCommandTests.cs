@@ -46,7 +46,7 @@ public sealed class TrainAndEvalCommandTests : IDisposable
         {
             var live = await store.LoadLiveModelAsync(CancellationToken.None);
             Assert.Equal(1, live!.Info.Version);
-            Assert.Equal(firstProducts, live.Rows.Count);
+            Assert.Equal(firstProducts, live.SourceCount);
         }
         var next = await CliProcess.RunAsync(Environment, "", "train", "--progress", "json");
         Assert.True(next.ExitCode == 0, next.Errors);

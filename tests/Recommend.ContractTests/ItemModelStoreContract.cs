@@ -47,7 +47,7 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
         Assert.Equal(info, await store.GetLiveModelInfoAsync(None));
         Assert.NotNull(loaded);
         Assert.Equal(info, loaded.Info);
-        Assert.Equal(model.Rows.Count, loaded.Rows.Count);
+        Assert.Equal(model.SourceCount, loaded.SourceCount);
         foreach (var (product, row) in model.Rows) Assert.Equal(row, loaded.NeighboursOf(product));
         Assert.Empty(loaded.NeighboursOf("unknown"));
     }
@@ -64,7 +64,7 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
         Assert.Equal([1L, 2L, 3L], versions);
         Assert.Equal(3, live!.Info.Version);
         Assert.Equal("test c", live.Info.Method);
-        Assert.All(live.Rows.Keys, key => Assert.StartsWith("c-", key));
+        Assert.All(live.Sources, key => Assert.StartsWith("c-", key));
     }
 
     [Fact]
@@ -79,8 +79,8 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
         var next = await store.PublishModelAsync(Model("c", 5), None);
 
         var live = await store.LoadLiveModelAsync(None);
-        Assert.All(live!.Rows.Keys, key => Assert.StartsWith("c-", key));
-        Assert.Equal(5, live.Rows.Count);
+        Assert.All(live!.Sources, key => Assert.StartsWith("c-", key));
+        Assert.Equal(5, live.SourceCount);
         Assert.Equal(next.Version, live.Info.Version);
     }
 

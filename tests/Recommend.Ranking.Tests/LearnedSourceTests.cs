@@ -119,6 +119,21 @@ public sealed class LearnedSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_model_hears_what_a_customer_bought_not_how_often()
+    {
+        // EASE was fitted on whether customers bought a product: the mug bought in four orders and the bag bought once,
+        // on the same day, weigh the same as the model's input, so the bag's stronger neighbour leads.
+        world.LearnedModel.Offer(Model(1, ("mug-stripes", "candle-red", 0.5f), ("bag-jumbo", "teapot", 0.6f)));
+        for (var order = 0; order < 4; order++) await world.BuyAsync("reorderer", $"o-re{order}", Day(10), "mug-stripes");
+        await world.BuyAsync("reorderer", "o-re-bag", Day(10), "bag-jumbo");
+
+        var result = await world.Engine.RecommendAsync([], Options("reorderer"), LearnedOnly, None);
+
+        Assert.Equal(["teapot", "candle-red"], result.Items.Select(i => i.Product.Id));
+        Assert.Equal(0.5 / 0.6, result.Items[1].Score, 6);
+    }
+
+    [Fact]
     public void A_newer_model_replaces_an_older_one_never_the_reverse()
     {
         Assert.True(world.LearnedModel.Offer(Model(2, ("a", "b", 1))));

@@ -81,7 +81,7 @@ public sealed class TrainerTests : IAsyncLifetime
 
         Assert.Equal([1L, 2L, 3L], new[] { first!.Version, second!.Version, third!.Version });
         Assert.Equal(3, replica.Current!.Info.Version);
-        Assert.Equal(trained.Current!.Rows.Keys.Order(), replica.Current.Rows.Keys.Order());
+        Assert.Equal(trained.Current!.Sources.Order(), replica.Current.Sources.Order());
         foreach (var (product, row) in trained.Current.Rows) Assert.Equal(row, replica.Current.NeighboursOf(product));
         // Each theme's products predict each other.
         Assert.All(replica.Current.NeighboursOf("p1-0").Where(n => n.Weight > 0), n => Assert.StartsWith("p1-", n.ProductId));

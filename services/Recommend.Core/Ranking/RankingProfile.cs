@@ -35,13 +35,13 @@ public sealed record RankingProfile
     public double SimilarityWeight { get; init; } = 1.0;
 
     /// <summary>Weight of the co-purchase association with the user's recent items.</summary>
-    public double CoPurchaseWeight { get; init; } = 0;
+    public double CoPurchaseWeight { get; init; } = 0.1;
 
     /// <summary>
     /// Weight of the learned item-to-item model's score (relative to the best candidate's). Until a model is trained it
     /// adds to <see cref="CoPurchaseWeight"/>: the live co-purchase counts are the nearest stand-in.
     /// </summary>
-    public double LearnedWeight { get; init; } = 2.0;
+    public double LearnedWeight { get; init; } = 1.5;
 
     /// <summary>
     /// Weight of the customer's own past purchases (by recency and count, relative to the strongest) when the request
@@ -50,7 +50,7 @@ public sealed record RankingProfile
     public double BuyAgainWeight { get; init; } = 8.0;
 
     /// <summary>Weight of decayed popularity (relative to the most popular product).</summary>
-    public double TrendingWeight { get; init; } = 0.2;
+    public double TrendingWeight { get; init; } = 0.4;
 
     /// <summary>MMR trade-off: 1 = pure relevance, 0 = pure diversity.</summary>
     public double DiversityLambda { get; init; } = 1.0;
@@ -59,7 +59,7 @@ public sealed record RankingProfile
     public TimeSpan ProfileHalfLife { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>How many recent interactions build the profile.</summary>
-    public int ProfileInteractions { get; init; } = 100;
+    public int ProfileInteractions { get; init; } = 300;
 
     /// <summary>Weight of each context item (page or cart) relative to the heaviest history item.</summary>
     public double ContextWeight { get; init; } = 2.0;

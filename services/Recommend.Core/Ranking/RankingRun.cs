@@ -25,7 +25,10 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
 
     public int CandidateCount => candidates.Count;
     public IEnumerable<string> CandidateIds => candidates.Keys;
-    public IEnumerable<string> AnchorIds => anchors.Keys;
+    /// <summary>Anchors most likely named in reasons (the heaviest), read with the first candidates so most answers need no second read.</summary>
+    public IEnumerable<string> LikelyReasonAnchors => anchors.CoPurchaseSources(ReasonAnchorsPrefetched);
+
+    private const int ReasonAnchorsPrefetched = 10;
 
     /// <summary>The request's filter plus every exclusion so far, pushed down to the vector index.</summary>
     public ProductFilter IndexFilter => indexFilter ??= Options.Filter.Excluding(excluded);
@@ -41,6 +44,9 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public void AddAnchors(Anchors value) => anchors = value;
 
     public double AnchorWeight(string productId) => anchors[productId]?.Weight ?? 1;
+
+    /// <summary>The anchor's <see cref="Anchor.Presence"/>: the learned model's input weight.</summary>
+    public double AnchorPresence(string productId) => anchors[productId]?.Presence ?? 1;
 
     public Candidate Candidate(string productId, bool fromFilteredIndex)
     {
@@ -92,13 +98,28 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public RecommendationResult Result(
         IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
     {
-        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, products), DetailsKnown: products is not null)).ToList();
+        string TitleOf(string id) => products?.GetValueOrDefault(id)?.Title is { Length: > 0 } title ? title : id;
+        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, TitleOf), DetailsKnown: products is not null)).ToList();
         return new RecommendationResult(Guid.CreateVersion7().ToString("N"), items, Degraded, Profile.Name);
     }
 
-    private List<Reason> Reasons(Candidate candidate, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
+    /// <summary>The products the reasons of <paramref name="chosen"/> name, whose titles the answer needs.</summary>
+    public IReadOnlySet<string> ReasonAnchors(IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors)
     {
-        string TitleOf(string id) => products?.GetValueOrDefault(id)?.Title is { Length: > 0 } title ? title : id;
+        var named = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in chosen)
+        {
+            Reasons(c.Candidate, vectors, id =>
+            {
+                named.Add(id);
+                return id;
+            });
+        }
+        return named;
+    }
+
+    private List<Reason> Reasons(Candidate candidate, IReadOnlyDictionary<string, float[]> vectors, Func<string, string> titleOf)
+    {
         var reasons = new List<(double Weight, Reason Reason)>();
 
         if (candidate.Similarity > 0 && Profile.SimilarityWeight > 0
@@ -106,15 +127,15 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         {
             var anchor = anchors[anchorId];
             var reason = anchor?.Type is { } type
-                ? new Reason(ReasonKind.History, anchorId, $"Because you {Verb(type)} {TitleOf(anchorId)}")
-                : new Reason(ReasonKind.Similar, anchorId, $"Similar to {TitleOf(anchorId)}");
+                ? new Reason(ReasonKind.History, anchorId, $"Because you {Verb(type)} {titleOf(anchorId)}")
+                : new Reason(ReasonKind.Similar, anchorId, $"Similar to {titleOf(anchorId)}");
             reasons.Add((Profile.SimilarityWeight * candidate.Similarity, reason));
         }
         if (candidate.CoPurchase > 0 && candidate.BoughtWith is { } with && Profile.CoPurchaseWeight > 0)
-            reasons.Add((Profile.CoPurchaseWeight * candidate.CoPurchase, new Reason(ReasonKind.BoughtTogether, with, $"Often bought with {TitleOf(with)}")));
+            reasons.Add((Profile.CoPurchaseWeight * candidate.CoPurchase, new Reason(ReasonKind.BoughtTogether, with, $"Often bought with {titleOf(with)}")));
         if (candidate.Learned > 0 && candidate.AlsoBoughtAfter is { } after && Profile.LearnedWeight > 0)
             reasons.Add((Profile.LearnedWeight * candidate.Learned, new Reason(ReasonKind.CustomersAlsoBought, after,
-                $"Customers who bought {TitleOf(after)} also bought this")));
+                $"Customers who bought {titleOf(after)} also bought this")));
         if (candidate.Repeat > 0 && Profile.BuyAgainWeight > 0)
             reasons.Add((Profile.BuyAgainWeight * candidate.Repeat, new Reason(ReasonKind.BuyAgain, candidate.ProductId, "You bought this before")));
         if (candidate.Trending > 0 && Profile.TrendingWeight > 0)
@@ -124,7 +145,7 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
             reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, "Matches your search")));
         if (reasons.Count == 0 && candidate.IsNeighbour
             && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, vectors)) is { } closestTo)
-            reasons.Add((0, new Reason(ReasonKind.Similar, closestTo, $"Closest match to {TitleOf(closestTo)}")));
+            reasons.Add((0, new Reason(ReasonKind.Similar, closestTo, $"Closest match to {titleOf(closestTo)}")));
 
         return reasons.OrderByDescending(r => r.Weight).Select(r => r.Reason).ToList();
     }

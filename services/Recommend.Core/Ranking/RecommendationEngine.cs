@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Diagnostics;
@@ -242,39 +241,38 @@ public sealed class RecommendationEngine(
     }
 
     /// <summary>
-    /// The model's score of each neighbour: Σ over anchors of anchor weight × learned weight (EASE's x_u·B with the user's
-    /// recency-weighted recent items as x_u), relative to the best candidate's, so it blends on the other signals' 0..1 scale.
+    /// The model's score of each neighbour: Σ over anchors of anchor presence × learned weight (EASE's x_u·B with the
+    /// user's recent items, weighted by intent and recency but not by repeats, as x_u), relative to the best candidate's,
+    /// so it blends on the other signals' 0..1 scale.
     /// </summary>
     private static void AddLearned(RankingRun run, ItemToItemModel model, Anchors anchors)
     {
-        // Sized for every neighbour up front: a hundred anchors reach thousands, and growing the table to that was the
-        // largest allocation of a Recommend call.
-        var reached = 0;
-        foreach (var anchorId in anchors.Keys) reached += model.NeighboursOf(anchorId).Count;
-        var scores = new Dictionary<string, (double Score, double Strongest, string Anchor)>(reached, StringComparer.Ordinal);
-        foreach (var anchorId in anchors.Keys)
+        var anchorIds = anchors.Keys.ToList();
+        var board = LearnedScoreBoard.Rent(model.Size);
+        try
         {
-            var anchorWeight = run.AnchorWeight(anchorId);
-            foreach (var neighbour in model.NeighboursOf(anchorId))
+            for (var a = 0; a < anchorIds.Count; a++)
             {
-                var contribution = anchorWeight * neighbour.Weight;
-                ref var sofar = ref CollectionsMarshal.GetValueRefOrAddDefault(scores, neighbour.ProductId, out var seen);
-                sofar = seen
-                    ? (sofar.Score + contribution, Math.Max(sofar.Strongest, contribution), contribution > sofar.Strongest ? anchorId : sofar.Anchor)
-                    : (contribution, contribution, anchorId);
+                if (model.TryGetRow(anchorIds[a], out var positions, out var weights)) board.Add(a, run.AnchorPresence(anchorIds[a]), positions, weights);
             }
+            // Only the model's leading products become candidates: a hundred anchors reach thousands of neighbours, and the
+            // tail would cost sorting and hydration without ever reaching a page.
+            var leading = new PriorityQueue<int, double>(LearnedCandidates + 1);
+            foreach (var position in board.Touched)
+            {
+                var score = board.Score(position);
+                if (score <= 0) continue;
+                leading.Enqueue(position, score);
+                if (leading.Count > LearnedCandidates) leading.Dequeue();
+            }
+            var best = leading.UnorderedItems.Select(e => e.Priority).DefaultIfEmpty(0).Max();
+            foreach (var (position, score) in leading.UnorderedItems)
+                run.Candidate(model.ProductAt(position), fromFilteredIndex: false).SetLearned(score / best, anchorIds[board.StrongestAnchor(position)]);
         }
-        // Only the model's leading products become candidates: a hundred anchors reach thousands of neighbours, and the
-        // tail would cost sorting and hydration without ever reaching a page.
-        var leading = new PriorityQueue<(string ProductId, double Score, string Anchor), double>(LearnedCandidates + 1);
-        foreach (var (productId, (score, _, anchor)) in scores)
+        finally
         {
-            if (score <= 0) continue;
-            leading.Enqueue((productId, score, anchor), score);
-            if (leading.Count > LearnedCandidates) leading.Dequeue();
+            board.Return();
         }
-        var best = leading.UnorderedItems.Select(e => e.Element.Score).DefaultIfEmpty(0).Max();
-        foreach (var ((productId, score, anchor), _) in leading.UnorderedItems) run.Candidate(productId, fromFilteredIndex: false).SetLearned(score / best, anchor);
     }
 
     /// <summary>Buy-again: the customer's purchased anchors themselves, as strong as their recency and count made them.</summary>
@@ -323,7 +321,7 @@ public sealed class RecommendationEngine(
         var pool = new List<ScoredCandidate>(poolSize);
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);
         var catalogDown = false;
-        IEnumerable<string> anchorIds = run.AnchorIds.ToList(); // their titles explain the reasons
+        IEnumerable<string> anchorIds = run.LikelyReasonAnchors; // their titles explain the reasons
 
         // Hydrate in score order, a chunk at a time: most answers fill their pool from the first chunk, and filters
         // that reject many candidates just cost another chunk.
@@ -355,6 +353,13 @@ public sealed class RecommendationEngine(
         var chosen = diversify
             ? Mmr.Select(pool, vectors, run.Options.Limit, run.Profile.DiversityLambda)
             : pool.Take(run.Options.Limit).ToList();
+        if (!catalogDown && run.ReasonAnchors(chosen, vectors).Where(id => !products.ContainsKey(id)).ToList() is { Count: > 0 } unread)
+        {
+            // A title missing from a reason is not worth failing the answer for: the reason falls back to the id.
+            var found = await SignalAsync(run, "catalog", (IReadOnlyDictionary<string, Product>)new Dictionary<string, Product>(),
+                async () => await catalog.GetProductsAsync(unread, ct));
+            foreach (var (id, product) in found) products[id] = product;
+        }
         return run.Result(chosen, vectors, catalogDown ? null : products);
     }
 }

@@ -35,12 +35,33 @@ public class AnchorsTests
     }
 
     [Fact]
+    public void Presence_weighs_recency_and_intent_but_not_repeats_and_takes_the_strongest_type()
+    {
+        var anchors = Anchors.From(
+        [
+            new Interaction("reordered", EventType.Purchase, Latest, 9),
+            new Interaction("once", EventType.Purchase, Latest, 1),
+            new Interaction("once", EventType.View, Latest, 1),
+            new Interaction("older", EventType.Purchase, Latest.AddDays(-10), 1),
+        ], [], Profile);
+
+        // The learned model was fitted on whether customers bought a product: nine orders and one are both "bought".
+        Assert.Equal(1.0, anchors["reordered"]!.Presence, 9);
+        Assert.Equal(1.0, anchors["once"]!.Presence, 9);
+        Assert.Equal(0.5, anchors["older"]!.Presence, 9);
+        // Weight still counts the repeats (buy-again, the profile vector): 1 + ln 9 against 1 + 0.3 for "once".
+        Assert.Equal(1.3 / (1 + Math.Log(9)), anchors["once"]!.Weight, 9);
+    }
+
+    [Fact]
     public void Context_items_outweigh_the_history_they_join()
     {
         var anchors = Anchors.From([new Interaction("bought", EventType.Purchase, Latest, 1)], ["on-page"], Profile);
 
         Assert.Equal(1.0, anchors["on-page"]!.Weight, 9);
         Assert.Equal(1 / Profile.ContextWeight, anchors["bought"]!.Weight, 9);
+        Assert.Equal(1.0, anchors["on-page"]!.Presence, 9);
+        Assert.Equal(1 / Profile.ContextWeight, anchors["bought"]!.Presence, 9);
         Assert.Null(anchors["on-page"]!.Type);
     }
 
