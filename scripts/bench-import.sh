@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # History import throughput: `recommend import history` of the raw UCI transactions file (541,909 lines) into an
-# empty host, first on the embedded default (SQLite), then on PostgreSQL, where co-purchase pairs are counted by the
-# background updater after the events are committed (its catch-up time is printed too).
+# empty host, first on the embedded default (SQLite), then on PostgreSQL. On both, the co-purchase pairs of bulk batches
+# are counted in the background once the import's writes pause; the time each store takes to catch up is printed too.
 # Usage: scripts/bench-import.sh [file=../shared/datasets/uci-online-retail/online_retail_transactions.csv.gz]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +34,11 @@ import() { # name port
 
 serve_empty sqlite 5191
 import sqlite 5191
-kill "${pids[0]}"
+start=$(date +%s.%N)
+queued() { python3 -c "import sqlite3,sys; print(sqlite3.connect('file:' + sys.argv[1] + '?mode=ro', uri=True).execute('select count(*) from co_purchase_queue').fetchone()[0])" "$work/sqlite/recommend.db"; }
+until [ "$(queued)" = 0 ]; do sleep 1; done
+echo "sqlite: co-purchase counter caught up $(echo "$(date +%s.%N) - $start" | bc) s after the import returned"
+kill "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true   # its shutdown must not share the cores with the next import
 
 start_postgres 55433
 serve_empty postgres 5192 --Recommend:Store:Provider=postgres \

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -77,11 +76,14 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         on conflict (product_id) do update set baskets = product_stats.baskets + excluded.baskets
         """;
 
-    // The oldest item still queued: its age is how late the counts are (0 when the queue is empty).
-    private const string MeasureLag =
-        "select coalesce(extract(epoch from now() - (select queued_at from co_purchase_queue order by id limit 1)), 0)::float8";
-
-    private static readonly TimeSpan LagSampleInterval = TimeSpan.FromSeconds(5);
+    // Both ends of the queue through its primary key, whatever its length: the oldest item's age is how late the counts
+    // are, the newest one's how recently a writer queued, and the id span how many items wait (ids only grow).
+    private const string MeasureQueue =
+        """
+        select coalesce(extract(epoch from now() - (select queued_at from co_purchase_queue order by id limit 1)), 0)::float8,
+               coalesce(extract(epoch from now() - (select queued_at from co_purchase_queue order by id desc limit 1)), 0)::float8,
+               coalesce((select max(id) from co_purchase_queue) - (select min(id) from co_purchase_queue) + 1, 0)
+        """;
     private static readonly Meter Meter = new("Recommend.Postgres");
     private static double _lagSeconds;
 
@@ -94,27 +96,25 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
 
     /// <summary>
     /// Applies queued items until <paramref name="ct"/> is cancelled: batch after batch while the queue is full,
-    /// otherwise polling every <see cref="CoPurchaseUpdaterOptions.PollInterval"/>. Database errors are logged and
-    /// retried after <see cref="CoPurchaseUpdaterOptions.ErrorDelay"/>; the failed batch was rolled back whole.
-    /// Meant to be run by the host as a background service.
+    /// otherwise polling every <see cref="CoPurchaseUpdaterOptions.PollInterval"/>. While a bulk import is under way
+    /// (see <see cref="QueueState.YieldsTo"/>) it waits instead, so the import's commits are not slowed by counting
+    /// that can run after it. Database errors are logged and retried after
+    /// <see cref="CoPurchaseUpdaterOptions.ErrorDelay"/>; the failed batch was rolled back whole. Meant to be run by
+    /// the host as a background service.
     /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        long lagSampled = 0;
         try
         {
             while (true)
             {
-                TimeSpan pause;
+                var pause = _options.PollInterval;
                 try
                 {
-                    if (Stopwatch.GetElapsedTime(lagSampled) >= LagSampleInterval)
-                    {
-                        Volatile.Write(ref _lagSeconds, await MeasureLagAsync(ct));
-                        lagSampled = Stopwatch.GetTimestamp();
-                    }
-                    var applied = await ProcessPendingAsync(ct);
-                    pause = applied < _options.BatchSize ? _options.PollInterval : TimeSpan.Zero;
+                    var queue = await MeasureQueueAsync(ct);
+                    Volatile.Write(ref _lagSeconds, queue.OldestAge.TotalSeconds);
+                    if (queue.Backlog > 0 && !queue.YieldsTo(_options))
+                        pause = await ProcessPendingAsync(ct) < _options.BatchSize ? _options.PollInterval : TimeSpan.Zero;
                 }
                 catch (NpgsqlException e) when (!ct.IsCancellationRequested)
                 {
@@ -138,11 +138,13 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
         return total;
     }
 
-    /// <summary>How late the counts are: the age of the oldest queued item, in seconds.</summary>
-    public async Task<double> MeasureLagAsync(CancellationToken ct)
+    /// <summary>How late the counts are, how recently a writer queued, and how many items wait (from the id span).</summary>
+    public async Task<QueueState> MeasureQueueAsync(CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(MeasureLag);
-        return (double)(await command.ExecuteScalarAsync(ct))!;
+        await using var command = dataSource.CreateCommand(MeasureQueue);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return new QueueState(TimeSpan.FromSeconds(reader.GetDouble(0)), TimeSpan.FromSeconds(reader.GetDouble(1)), reader.GetInt64(2));
     }
 
     /// <summary>
@@ -182,6 +184,21 @@ public sealed class CoPurchaseUpdater(NpgsqlDataSource dataSource, CoPurchaseUpd
     }
 }
 
+/// <param name="OldestAge">Age of the oldest queued item: how late the counts are (zero when nothing is queued).</param>
+/// <param name="NewestAge">Age of the newest queued item: how recently a writer queued one.</param>
+/// <param name="Backlog">Items queued, counted by their id span (ids are never reused, so it is an upper bound).</param>
+public sealed record QueueState(TimeSpan OldestAge, TimeSpan NewestAge, long Backlog)
+{
+    /// <summary>
+    /// A bulk import is under way — more than <see cref="CoPurchaseUpdaterOptions.BulkBacklog"/> items wait and writers
+    /// queued one within <see cref="CoPurchaseUpdaterOptions.WritesPaused"/> — and the counts are not yet
+    /// <see cref="CoPurchaseUpdaterOptions.MaxLag"/> late. A storefront's checkouts never build such a backlog, so
+    /// their purchases still reach the counts within a poll.
+    /// </summary>
+    public bool YieldsTo(CoPurchaseUpdaterOptions options) =>
+        Backlog > options.BulkBacklog && NewestAge < options.WritesPaused && OldestAge < options.MaxLag;
+}
+
 /// <summary>Tuning for <see cref="CoPurchaseUpdater"/>.</summary>
 public sealed record CoPurchaseUpdaterOptions
 {
@@ -196,4 +213,13 @@ public sealed record CoPurchaseUpdaterOptions
 
     /// <summary>Pause after a failed batch (e.g. the database unreachable) before trying again.</summary>
     public TimeSpan ErrorDelay { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Queued items beyond which a backlog is a bulk import's, not a storefront's.</summary>
+    public long BulkBacklog { get; init; } = 20_000;
+
+    /// <summary>Writes this long apart end an import: the updater then counts what it queued.</summary>
+    public TimeSpan WritesPaused { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How late the counts may fall before the updater stops waiting for an import to pause.</summary>
+    public TimeSpan MaxLag { get; init; } = TimeSpan.FromSeconds(30);
 }

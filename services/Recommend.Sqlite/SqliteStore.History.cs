@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
@@ -225,6 +226,9 @@ public sealed partial class SqliteStore
 
             var accepted = 0;
             var joinedBaskets = false;
+            // Paired members of each basket this batch touches: read once per basket, then kept here (this transaction
+            // is the only writer), instead of counted again for every line of a large order.
+            var pairedMembers = new Dictionary<string, long>(StringComparer.Ordinal);
             for (var i = 0; i < events.Count; i++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -232,7 +236,7 @@ public sealed partial class SqliteStore
                 if (!InsertEvent(e)) continue;
                 accepted++;
 
-                var newInBasket = e.Type == EventType.Purchase && JoinBasket(e, deferPairs ? queuedAt : null);
+                var newInBasket = e.Type == EventType.Purchase && JoinBasket(e, pairedMembers, deferPairs ? queuedAt : null);
                 joinedBaskets |= newInBasket;
                 _addToStats.Parameters["$product_id"].Value = e.ProductId;
                 _addToStats.Parameters["$new_baskets"].Value = newInBasket ? 1 : 0;
@@ -273,17 +277,23 @@ public sealed partial class SqliteStore
         /// Adds the purchase's product to its basket; false when the basket already held it. Only the basket's first
         /// <see cref="UserEvent.PairedProductsPerBasket"/> products are paired: now, or queued at <paramref name="queuedAt"/>.
         /// </summary>
-        private bool JoinBasket(UserEvent purchase, long? queuedAt)
+        private bool JoinBasket(UserEvent purchase, Dictionary<string, long> pairedMembers, long? queuedAt)
         {
             var basketKey = purchase.BasketKey;
-            _countPairedMembers.Parameters["$basket_key"].Value = basketKey;
-            _countPairedMembers.Parameters["$cap"].Value = UserEvent.PairedProductsPerBasket;
-            var paired = (long)_countPairedMembers.ExecuteScalar()! < UserEvent.PairedProductsPerBasket;
+            ref var members = ref CollectionsMarshal.GetValueRefOrAddDefault(pairedMembers, basketKey, out var known);
+            if (!known)
+            {
+                _countPairedMembers.Parameters["$basket_key"].Value = basketKey;
+                _countPairedMembers.Parameters["$cap"].Value = UserEvent.PairedProductsPerBasket;
+                members = (long)_countPairedMembers.ExecuteScalar()!;
+            }
+            var paired = members < UserEvent.PairedProductsPerBasket;
             _joinBasket.Parameters["$basket_key"].Value = basketKey;
             _joinBasket.Parameters["$product_id"].Value = purchase.ProductId;
             _joinBasket.Parameters["$paired"].Value = paired ? 1 : 0;
             if (_joinBasket.ExecuteNonQuery() == 0) return false;
             if (!paired) return true;
+            members++;
             if (queuedAt is { } at)
             {
                 _queueForPairing.Parameters["$basket_key"].Value = basketKey;

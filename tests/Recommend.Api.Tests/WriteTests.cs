@@ -78,6 +78,33 @@ public sealed class WriteTests : IAsyncLifetime
         Assert.Equal(1, retry.Accepted); // nothing of the rejected batch was stored
     }
 
+    [Fact]
+    public async Task An_import_stream_commits_the_batches_before_an_invalid_one_and_nothing_after_it()
+    {
+        await UpsertAsync(Product("m1", "MUG"));
+        var at = new DateTimeOffset(2011, 5, 1, 12, 0, 0, TimeSpan.Zero);
+        var bad = Purchase("i2", "u", "m1", "o2", at);
+        bad.Type = EventType.Unspecified;
+
+        using var call = host.Events.ImportEvents();
+        await call.RequestStream.WriteAsync(new RecordEventsRequest { Events = { Purchase("i1", "u", "m1", "o1", at) } });
+        await call.RequestStream.WriteAsync(new RecordEventsRequest { Events = { bad } });
+        await call.RequestStream.WriteAsync(new RecordEventsRequest { Events = { Purchase("i3", "u", "m1", "o3", at) } });
+        var acks = new List<ImportEventsAck>();
+        var error = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var ack in call.ResponseStream.ReadAllAsync()) acks.Add(ack);
+        });
+
+        Assert.Equal(StatusCode.InvalidArgument, error.StatusCode);
+        Assert.Contains("batch[1].events[0].type", error.Status.Detail);
+        var acknowledged = Assert.Single(acks);
+        Assert.Equal((0L, 1L), (acknowledged.Batch, acknowledged.Accepted));
+        // Batch 0 is stored, batch 2 was never: replaying both stores only the second.
+        var replay = await host.Events.RecordEventsAsync(new RecordEventsRequest { Events = { Purchase("i1", "u", "m1", "o1", at), Purchase("i3", "u", "m1", "o3", at) } });
+        Assert.Equal((1, 1), (replay.Accepted, replay.Duplicates));
+    }
+
     [Theory]
     [InlineData(0, -1)]
     [InlineData(0, 1_000_000_000)]

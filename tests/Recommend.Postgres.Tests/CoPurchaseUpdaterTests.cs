@@ -132,6 +132,75 @@ public sealed class CoPurchaseUpdaterTests(PostgresCluster cluster)
         await AssertCountsAsync(store, events);
     }
 
+    [Fact]
+    public async Task During_a_bulk_import_the_updater_waits_and_counts_everything_once_the_writes_pause()
+    {
+        await using var store = await PostgresStore.OpenAsync(await cluster.CreateDatabaseAsync(), None);
+        // A backlog of more than 10 items with writes under 2 s apart is an import here.
+        var options = new CoPurchaseUpdaterOptions { BulkBacklog = 10, WritesPaused = TimeSpan.FromSeconds(2), PollInterval = TimeSpan.FromMilliseconds(20) };
+        using var stop = new CancellationTokenSource();
+        UserEvent[] bulk = [.. Enumerable.Range(0, 6).SelectMany(o => Order($"bulk{o}", "a", "b", "c", "d"))];
+        await store.RecordEventsAsync(bulk, None);
+        var running = store.CreateCoPurchaseUpdater(options).RunAsync(stop.Token);
+
+        // The import goes on: one more order every 100 ms for a second.
+        var written = new List<UserEvent>(bulk);
+        for (var order = 0; order < 10; order++)
+        {
+            var next = Order($"more{order}", "e", "f");
+            await store.RecordEventsAsync(next, None);
+            written.AddRange(next);
+            await Task.Delay(100);
+        }
+        var whileImporting = await store.GetCoPurchasesAsync(["a"], 10, None);
+        await WaitForPairAsync(store, "e", "f", TimeSpan.FromSeconds(30));
+
+        await stop.CancelAsync();
+        await running;
+        Assert.Empty(whileImporting);
+        await AssertCountsAsync(store, written);
+    }
+
+    [Fact]
+    public async Task An_import_that_goes_on_past_the_lag_bound_shares_the_database_with_the_updater()
+    {
+        await using var store = await PostgresStore.OpenAsync(await cluster.CreateDatabaseAsync(), None);
+        var options = new CoPurchaseUpdaterOptions
+        {
+            BulkBacklog = 10, WritesPaused = TimeSpan.FromSeconds(2), MaxLag = TimeSpan.FromSeconds(1), PollInterval = TimeSpan.FromMilliseconds(20),
+        };
+        using var stop = new CancellationTokenSource();
+        await store.RecordEventsAsync([.. Enumerable.Range(0, 6).SelectMany(o => Order($"bulk{o}", "a", "b", "c", "d"))], None);
+        var running = store.CreateCoPurchaseUpdater(options).RunAsync(stop.Token);
+
+        // Writes never pause; the first orders are counted anyway once they are a second late.
+        var clock = Stopwatch.StartNew();
+        var order = 0;
+        while (!(await store.GetCoPurchasesAsync(["a"], 10, None)).Any())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the bulk orders were never counted while writes went on");
+            await store.RecordEventsAsync(Order($"more{order++}", "e", "f"), None);
+            await Task.Delay(100);
+        }
+
+        await stop.CancelAsync();
+        await running;
+    }
+
+    [Theory]
+    [InlineData(25, 0.1, 5, true)]    // a bulk backlog, a writer active, counts fresh: wait
+    [InlineData(5, 0.1, 5, false)]    // a storefront's few items: count now
+    [InlineData(25, 3, 5, false)]     // the writes paused: count
+    [InlineData(25, 0.1, 40, false)]  // the counts are too late: count between the import's batches
+    public void The_updater_yields_only_to_an_import_whose_backlog_is_still_fresh(long backlog, double newestSeconds, double oldestSeconds, bool yields)
+    {
+        var options = new CoPurchaseUpdaterOptions { BulkBacklog = 20, WritesPaused = TimeSpan.FromSeconds(1), MaxLag = TimeSpan.FromSeconds(30) };
+
+        var queue = new QueueState(TimeSpan.FromSeconds(oldestSeconds), TimeSpan.FromSeconds(newestSeconds), backlog);
+
+        Assert.Equal(yields, queue.YieldsTo(options));
+    }
+
     /// <summary>Applies batches until ingest has finished and a batch finds the queue empty; returns the items applied.</summary>
     private static async Task<int> ApplyUntilDoneAsync(CoPurchaseUpdater updater, Task ingesting)
     {

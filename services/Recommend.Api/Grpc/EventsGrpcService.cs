@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Grpc.Core;
 using Recommend.Core.Experiments;
 using Recommend.Core.History;
@@ -24,21 +25,65 @@ internal sealed class EventsGrpcService(IHistoryStore history, ExperimentAttribu
     public override async Task ImportEvents(
         IAsyncStreamReader<Proto.RecordEventsRequest> requestStream, IServerStreamWriter<Proto.ImportEventsAck> responseStream, ServerCallContext context)
     {
-        var batch = 0L;
-        // One batch at a time, in order: the acknowledgement of batch n means batches 0..n are committed.
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        // Reading and validating the next batch overlaps storing this one: the store's round trips, not the host, are
+        // what an import waits on. Batches are still stored one at a time, in order, so the acknowledgement of batch n
+        // means batches 0..n are committed; a batch that fails validation fails the call after those before it.
+        var validated = Channel.CreateBounded<(long Batch, List<UserEvent> Events)>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var reading = ReadBatchesAsync(requestStream, validated.Writer, stop.Token);
+        try
         {
-            var result = await StoreAsync(request, MaxEventsPerImportBatch, $"batch[{batch}].events", context.CancellationToken);
-            await responseStream.WriteAsync(new Proto.ImportEventsAck { Batch = batch, Accepted = result.Accepted, Duplicates = result.Duplicates });
-            batch++;
+            await foreach (var (batch, events) in validated.Reader.ReadAllAsync(stop.Token))
+            {
+                var result = await StoreAsync(events, stop.Token);
+                await responseStream.WriteAsync(new Proto.ImportEventsAck { Batch = batch, Accepted = result.Accepted, Duplicates = result.Duplicates });
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await reading;
         }
     }
 
-    private async Task<RecordResult> StoreAsync(Proto.RecordEventsRequest request, int maxEvents, string field, CancellationToken ct)
+    /// <summary>Validates each batch as it arrives; completes the channel with the first error, after the batches before it.</summary>
+    private Task ReadBatchesAsync(
+        IAsyncStreamReader<Proto.RecordEventsRequest> requestStream, ChannelWriter<(long, List<UserEvent>)> validated, CancellationToken ct) =>
+        Task.Run(async () =>
+        {
+            Exception? failure = null;
+            try
+            {
+                var batch = 0L;
+                await foreach (var request in requestStream.ReadAllAsync(ct))
+                {
+                    await validated.WriteAsync((batch, Validate(request, MaxEventsPerImportBatch, $"batch[{batch}].events")), ct);
+                    batch++;
+                }
+            }
+            catch (Exception) when (ct.IsCancellationRequested)
+            {
+                // The storing side stopped (it failed, or the call ended): nothing more to read.
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+            validated.TryComplete(failure);
+        }, CancellationToken.None);
+
+    private Task<RecordResult> StoreAsync(Proto.RecordEventsRequest request, int maxEvents, string field, CancellationToken ct) =>
+        StoreAsync(Validate(request, maxEvents, field), ct);
+
+    private List<UserEvent> Validate(Proto.RecordEventsRequest request, int maxEvents, string field)
     {
         if (request.Events.Count > maxEvents) throw Invalid(field, $"at most {maxEvents} events per batch, got {request.Events.Count}");
         var now = clock.GetUtcNow();
-        var events = request.Events.Select((e, i) => ToEvent(e, $"{field}[{i}]", now)).ToList();
+        return request.Events.Select((e, i) => ToEvent(e, $"{field}[{i}]", now)).ToList();
+    }
+
+    private async Task<RecordResult> StoreAsync(List<UserEvent> events, CancellationToken ct)
+    {
         var result = await history.RecordEventsAsync(events, ct);
         await attribution.ObserveAsync(events, ct);
         return result;
