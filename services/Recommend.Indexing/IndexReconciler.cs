@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Vectors;
@@ -13,29 +14,44 @@ public sealed record ReconcileResult(long Checked, long Indexed, long Removed, b
 /// product must have a vector, and every vector in the ledger a product. Skipped while a re-index builds a version (its
 /// own reconcile pass covers it).
 /// </summary>
+/// <remarks>
+/// It runs beside serving, hourly and at start-up, over the whole catalog (minutes of a core at a million products), so
+/// it reads without locks, hands only the disagreeing ids to the locked repair, and rests <see cref="RestFactor"/> times
+/// as long as each page took: it never holds more than about a third of a core.
+/// </remarks>
 public sealed class IndexReconciler(
     ICatalogStore store, IVectorIndex index, IContentHashLedger ledger, IActiveIndexBuild builds, CatalogService catalog, ILogger<IndexReconciler> logger)
 {
     private const int Page = 500;
     private const string NeverMarked = "reconcile/none";
 
+    /// <summary>Rest after each page, as a multiple of the time the page took.</summary>
+    public const double RestFactor = 2;
+
     public async Task<ReconcileResult> RunAsync(CancellationToken ct)
     {
         if (await builds.GetAsync(ct) is not null || await index.GetLiveVersionAsync(ct) is not { } live) return new ReconcileResult(0, 0, 0, Skipped: true);
         long checkedIds = 0, indexed = 0, removed = 0;
 
-        // Store → index: products without a vector.
+        // Store → index: products without a vector. The unlocked look only narrows the page down: the repair reads both
+        // sides again under the ids' write locks before it changes anything.
         var batch = new List<string>(Page);
+        var clock = Stopwatch.StartNew();
+        async Task CheckStorePageAsync()
+        {
+            var vectors = await index.GetVectorsAsync(batch, ct);
+            var missing = batch.Where(id => !vectors.ContainsKey(id)).ToList();
+            if (missing.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(missing, ct), indexed, removed);
+            checkedIds += batch.Count;
+            batch.Clear();
+            await RestAsync(clock, ct);
+        }
         await foreach (var product in store.ScanProductsAsync(ct))
         {
             batch.Add(product.Id);
-            if (batch.Count < Page) continue;
-            (indexed, removed) = Add(await catalog.RepairAsync(batch, ct), indexed, removed);
-            checkedIds += batch.Count;
-            batch.Clear();
+            if (batch.Count == Page) await CheckStorePageAsync();
         }
-        if (batch.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(batch, ct), indexed, removed);
-        checkedIds += batch.Count;
+        if (batch.Count > 0) await CheckStorePageAsync();
 
         // Index → store: vectors (listed by the ledger, which outlives them) whose product is gone.
         string? after = null;
@@ -45,12 +61,20 @@ public sealed class IndexReconciler(
             var present = await store.GetProductsAsync(page, ct);
             var orphans = page.Where(id => !present.ContainsKey(id)).ToList();
             if (orphans.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(orphans, ct), indexed, removed);
+            await RestAsync(clock, ct);
         }
 
         if (indexed + removed > 0)
             logger.LogWarning("Reconciled the store and index version {Version}: indexed {Indexed} products that had no vector, removed {Removed} vectors without a product",
                 live.Name, indexed, removed);
         return new ReconcileResult(checkedIds, indexed, removed, Skipped: false);
+    }
+
+    /// <summary>Rests <see cref="RestFactor"/> times the work since the last rest, then restarts the clock.</summary>
+    private static async Task RestAsync(Stopwatch clock, CancellationToken ct)
+    {
+        await Task.Delay(clock.Elapsed * RestFactor, ct);
+        clock.Restart();
     }
 
     private static (long, long) Add((int Indexed, int Removed) repaired, long indexed, long removed) =>

@@ -80,6 +80,17 @@ public sealed partial class PostgresStore
             popularity_key = log_add_exp(product_stats.popularity_key, excluded.popularity_key)
         """;
 
+    // Last: the counter row is held only until the commit, and never while the batch waits for another's rows.
+    private const string CountPurchases =
+        """
+        insert into purchase_counts (shard, purchases)
+        select @shard, count(*) from incoming where type = @purchase having count(*) > 0
+        on conflict (shard) do update set purchases = purchase_counts.purchases + excluded.purchases
+        """;
+
+    /// <summary>Rows of purchase_counts (migration 0011) that writers spread their additions over.</summary>
+    private const int PurchaseCountShards = 16;
+
     public async Task<RecordResult> RecordEventsAsync(IReadOnlyList<UserEvent> events, CancellationToken ct)
     {
         if (events.Count == 0) return new RecordResult(0, 0);
@@ -131,6 +142,10 @@ public sealed partial class PostgresStore
                 new NpgsqlBatchCommand(InsertEvents),
                 new NpgsqlBatchCommand(QueueNewBasketItems) { Parameters = { new("cap", UserEvent.PairedProductsPerBasket) } },
                 new NpgsqlBatchCommand(UpdatePopularity),
+                new NpgsqlBatchCommand(CountPurchases)
+                {
+                    Parameters = { new("shard", (short)Random.Shared.Next(PurchaseCountShards)), new("purchase", (short)EventType.Purchase) },
+                },
             },
         };
         await batch.ExecuteNonQueryAsync(ct);

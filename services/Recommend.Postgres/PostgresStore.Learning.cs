@@ -33,7 +33,7 @@ public sealed partial class PostgresStore : IItemModelStore
 
     public Task<long> CountPurchasesAsync(CancellationToken ct) =>
         RunAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "select count(*) from events where type = @purchase", new { purchase = (short)EventType.Purchase }, cancellationToken: ct)), ct);
+            "select coalesce(sum(purchases), 0)::bigint from purchase_counts", cancellationToken: ct)), ct);
 
     public Task<ItemModelInfo?> GetLiveModelInfoAsync(CancellationToken ct) =>
         RunAsync(async connection => (await connection.QueryFirstOrDefaultAsync<ItemModelRows.InfoRow>(new CommandDefinition(

@@ -143,6 +143,7 @@ public sealed partial class SqliteStore
         private readonly SqliteCommand _addToStats;
         private readonly SqliteCommand _countNewPairs;
         private readonly SqliteCommand _clearBatchMembers;
+        private readonly SqliteCommand _addPurchases;
 
         public EventWriter(SqliteConnection writer)
         {
@@ -216,6 +217,7 @@ public sealed partial class SqliteStore
                 ON CONFLICT (product_id, neighbour_id) DO UPDATE SET count = count + excluded.count
                 """);
             _clearBatchMembers = Prepare(writer, "DELETE FROM temp.batch_members");
+            _addPurchases = Prepare(writer, "UPDATE history_totals SET purchases = purchases + $purchases WHERE id = 1");
         }
 
         /// <param name="deferPairs">Queue the batch's paired basket items instead of counting their pairs now.</param>
@@ -225,6 +227,7 @@ public sealed partial class SqliteStore
             var queuedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
             var accepted = 0;
+            var purchases = 0;
             var joinedBaskets = false;
             // Paired members of each basket this batch touches: read once per basket, then kept here (this transaction
             // is the only writer), instead of counted again for every line of a large order.
@@ -235,6 +238,7 @@ public sealed partial class SqliteStore
                 var e = events[i];
                 if (!InsertEvent(e)) continue;
                 accepted++;
+                if (e.Type == EventType.Purchase) purchases++;
 
                 var newInBasket = e.Type == EventType.Purchase && JoinBasket(e, pairedMembers, deferPairs ? queuedAt : null);
                 joinedBaskets |= newInBasket;
@@ -249,6 +253,11 @@ public sealed partial class SqliteStore
                 ct.ThrowIfCancellationRequested();
                 _countNewPairs.ExecuteNonQuery();
                 _clearBatchMembers.ExecuteNonQuery();
+            }
+            if (purchases > 0)
+            {
+                _addPurchases.Parameters["$purchases"].Value = purchases;
+                _addPurchases.ExecuteNonQuery();
             }
             return new RecordResult(accepted, events.Count - accepted);
         }
@@ -269,7 +278,7 @@ public sealed partial class SqliteStore
 
         private void Enlist(SqliteTransaction transaction)
         {
-            foreach (var command in new[] { _insertEvent, _countPairedMembers, _joinBasket, _rememberBatchMember, _queueForPairing, _takeQueued, _dequeueTaken, _addToStats, _countNewPairs, _clearBatchMembers })
+            foreach (var command in new[] { _insertEvent, _countPairedMembers, _joinBasket, _rememberBatchMember, _queueForPairing, _takeQueued, _dequeueTaken, _addToStats, _countNewPairs, _clearBatchMembers, _addPurchases })
                 command.Transaction = transaction;
         }
 
@@ -351,6 +360,7 @@ public sealed partial class SqliteStore
             _addToStats.Dispose();
             _countNewPairs.Dispose();
             _clearBatchMembers.Dispose();
+            _addPurchases.Dispose();
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed partial class SqliteStore : IItemModelStore
 
     public Task<long> CountPurchasesAsync(CancellationToken ct) =>
         ReadAsync(connection => connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM events WHERE type = @purchase", new { purchase = (int)EventType.Purchase }, cancellationToken: ct)), ct);
+            "SELECT purchases FROM history_totals WHERE id = 1", cancellationToken: ct)), ct);
 
     public Task<ItemModelInfo?> GetLiveModelInfoAsync(CancellationToken ct) =>
         ReadAsync(async connection => (await connection.QueryFirstOrDefaultAsync<ItemModelRows.InfoRow>(new CommandDefinition(

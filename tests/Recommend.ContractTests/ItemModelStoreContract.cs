@@ -106,4 +106,19 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
         ], summaries);
         Assert.Equal(4, await store.CountPurchasesAsync(None));
     }
+
+    [Fact]
+    public async Task The_purchase_count_follows_every_batch_counting_purchases_once_and_nothing_else()
+    {
+        await using var store = await CreateStoreAsync();
+        UserEvent Event(string id, EventType type) => new(id, type, "u1", "p1", 1, 1, T0, null, $"o-{id}");
+
+        Assert.Equal(0, await store.CountPurchasesAsync(None));
+        // A bulk batch (pairs counted later on SQLite) and small ones, with views and replays mixed in.
+        await store.RecordEventsAsync(Enumerable.Range(0, 1_500).Select(i => Event($"bulk-{i}", i % 3 == 0 ? EventType.View : EventType.Purchase)).ToList(), None);
+        await store.RecordEventsAsync([Event("small-1", EventType.Purchase), Event("small-2", EventType.Click)], None);
+        await store.RecordEventsAsync([Event("small-1", EventType.Purchase), Event("bulk-1", EventType.Purchase)], None);
+
+        Assert.Equal(1_000 + 1, await store.CountPurchasesAsync(None));
+    }
 }

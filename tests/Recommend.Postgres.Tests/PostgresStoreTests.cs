@@ -146,6 +146,25 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task A_database_from_before_purchase_counts_starts_them_from_the_purchases_already_stored()
+    {
+        await using var dataSource = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        await new PostgresMigrator(dataSource).MigrateAsync(upToVersion: 10, None);
+        await using (var insert = dataSource.CreateCommand(
+            """
+            insert into events (event_id, type, user_id, product_id, quantity, price, occurred_at) values
+                ('e1', 4, 'u', 'p', 1, 1, now()), ('e2', 4, 'u', 'q', 1, 1, now()), ('e3', 1, 'u', 'p', 1, 1, now());
+            """))
+            await insert.ExecuteNonQueryAsync();
+
+        var store = new PostgresStore(dataSource);
+        await store.MigrateAsync(None);
+        await store.RecordEventsAsync([new UserEvent("e4", EventType.Purchase, "u", "r", 1, 1, DateTimeOffset.UnixEpoch, null, "o")], None);
+
+        Assert.Equal(3, await store.CountPurchasesAsync(None));
+    }
+
+    [Fact]
     public async Task Before_it_is_migrated_and_when_its_connections_drop_the_store_answers_unavailable_without_addresses()
     {
         var connectionString = await cluster.CreateDatabaseAsync();

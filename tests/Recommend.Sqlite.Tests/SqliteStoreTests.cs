@@ -135,6 +135,21 @@ public sealed class SqliteStoreTests : IDisposable
     }
 
     [Fact]
+    public async Task A_database_from_before_the_purchase_total_starts_it_from_the_purchases_already_stored()
+    {
+        using (var connection = OpenDirect()) SchemaMigrations.Apply(connection, upTo: SchemaMigrations.LatestVersion - 1);
+        Execute("""
+            INSERT INTO events (event_id, type, user_id, product_id, quantity, price, occurred_at) VALUES
+                ('e1', 4, 'u', 'p', 1, 1, 0), ('e2', 4, 'u', 'q', 1, 1, 0), ('e3', 1, 'u', 'p', 1, 1, 0);
+            """);
+
+        await using var store = SqliteStore.Open(_database.Path);
+        await store.RecordEventsAsync([new UserEvent("e4", EventType.Purchase, "u", "r", 1, 1, DateTimeOffset.UnixEpoch, null, "o")], None);
+
+        Assert.Equal(3, await store.CountPurchasesAsync(None));
+    }
+
+    [Fact]
     public async Task A_closed_store_answers_unavailable_rather_than_a_disposed_object()
     {
         var store = SqliteStore.Open(_database.Path);
