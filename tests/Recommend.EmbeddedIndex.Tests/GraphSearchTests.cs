@@ -89,6 +89,25 @@ public sealed class GraphSearchTests : IDisposable
     }
 
     [Fact]
+    public async Task Excluding_a_few_products_drops_exactly_those_even_when_they_are_the_nearest()
+    {
+        var catalog = Catalog.Generate(products: 3_000, seed: 5);
+        var index = await LiveIndexAsync(catalog, Options());
+        foreach (var query in catalog.Queries(10, seed: 5))
+        {
+            // A few exclusions are dropped after an unfiltered walk; the nearest ones are what it would return first.
+            var nearest = catalog.Exact(query, 30, ProductFilter.None).Select(h => h.ProductId).ToList();
+            var filter = Filter([], exclude: nearest);
+            Assert.Equal(SearchPlan.Graph, index.PlanLive(filter));
+            var hits = await index.SearchAsync(new VectorQuery(query, 20, filter), Ct);
+            var exact = catalog.Exact(query, 20, filter);
+            Assert.Equal(20, hits.Count);
+            Assert.DoesNotContain(hits, hit => nearest.Contains(hit.ProductId));
+            Assert.True(Recall(hits, exact) >= 0.9, $"recall {Recall(hits, exact)}");
+        }
+    }
+
+    [Fact]
     public async Task F16_rows_answer_every_search_path_within_their_rounding_of_the_exact_answer_also_after_a_restart()
     {
         var catalog = Catalog.Generate(products: 3_000, seed: 13);

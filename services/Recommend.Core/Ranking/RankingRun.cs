@@ -24,6 +24,8 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public IReadOnlyDictionary<string, float[]> AnchorVectors { get; set; } = new Dictionary<string, float[]>();
 
     public int CandidateCount => candidates.Count;
+    /// <summary>How many eligible candidates are hydrated and diversified: four per requested item, at least 40.</summary>
+    public int PoolSize => Math.Max(Options.Limit * 4, 40);
     public IEnumerable<string> CandidateIds => candidates.Keys;
     /// <summary>Anchors most likely named in reasons (the heaviest), read with the first candidates so most answers need no second read.</summary>
     public IEnumerable<string> LikelyReasonAnchors => anchors.CoPurchaseSources(ReasonAnchorsPrefetched);

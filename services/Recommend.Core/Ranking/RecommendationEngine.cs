@@ -57,7 +57,7 @@ public sealed class RecommendationEngine(
         run.AddAnchors(anchors);
 
         var neighbours = Gathers(profile, CandidateSources.Similar, profile.SimilarityWeight)
-            ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct))
+            ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, SourcePool, run.IndexFilter, ct))
             : Task.FromResult(NeighbourHits.None);
         var coPurchases = Gathers(profile, CandidateSources.BoughtTogether, profile.CoPurchaseWeight)
             ? SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct))
@@ -100,7 +100,8 @@ public sealed class RecommendationEngine(
         run.AddAnchors(anchors);
 
         // The vector index is the whole answer here: if it is down the caller must hear so (no silent empty list).
-        AddNeighbours(run, await NeighboursAsync(anchors, run.IndexFilter, ct), anchor: productId);
+        // It honours the filters itself, so the pool the answer is chosen from is all it needs to return.
+        AddNeighbours(run, await NeighboursAsync(anchors, run.PoolSize, run.IndexFilter, ct), anchor: productId);
         return await FinishAsync(run, diversify: true, ct);
     }
 
@@ -120,7 +121,7 @@ public sealed class RecommendationEngine(
 
         AddCoPurchases(run, await coPurchases);
         if (run.CandidateCount < options.Limit)
-            AddNeighbours(run, await SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.IndexFilter, ct)), anchor: null);
+            AddNeighbours(run, await SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, SourcePool, run.IndexFilter, ct)), anchor: null);
         return await FinishAsync(run, diversify: false, ct);
     }
 
@@ -193,13 +194,13 @@ public sealed class RecommendationEngine(
     }
 
     /// <summary>Vector neighbours of the anchors' weighted mean embedding.</summary>
-    private async Task<NeighbourHits> NeighboursAsync(Anchors anchors, ProductFilter filter, CancellationToken ct)
+    private async Task<NeighbourHits> NeighboursAsync(Anchors anchors, int count, ProductFilter filter, CancellationToken ct)
     {
         if (anchors.Count == 0) return NeighbourHits.None;
         using var span = CoreTelemetry.Source.StartActivity("rank.vector_neighbours");
         var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
         if (anchors.ProfileVector(anchorVectors) is not { } profileVector) return NeighbourHits.None;
-        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, SourcePool, filter), ct), profileVector);
+        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, count, filter), ct), profileVector);
     }
 
     /// <param name="anchor">The one product they are similar to, or null to attribute each to its nearest anchor.</param>
@@ -317,7 +318,7 @@ public sealed class RecommendationEngine(
         span?.SetTag("recommend.candidates", run.CandidateCount);
         // λ = 1 is pure relevance: MMR would keep the order, so neither it nor the vectors it compares are needed.
         diversify &= run.Profile.DiversityLambda < 1;
-        var poolSize = Math.Max(run.Options.Limit * 4, 40);
+        var poolSize = run.PoolSize;
         var pool = new List<ScoredCandidate>(poolSize);
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);
         var catalogDown = false;

@@ -127,24 +127,30 @@ internal sealed unsafe class HnswGraph : IDisposable
         UsearchNative.ThrowIfFailed(error, "remove");
     });
 
-    /// <summary>Up to <c>keys.Length</c> nearest accepted nodes, nearest first; returns how many were found.</summary>
-    public int Search(ReadOnlySpan<float> unitQuery, IGraphFilter filter, Span<ulong> keys, Span<float> distances)
+    /// <summary>
+    /// Up to <c>keys.Length</c> nearest nodes, nearest first, that <paramref name="filter"/> accepts (every node when it
+    /// is null); returns how many were found.
+    /// </summary>
+    public int Search(ReadOnlySpan<float> unitQuery, IGraphFilter? filter, Span<ulong> keys, Span<float> distances)
     {
         if (unitQuery.Length != Dimension)
             throw new ArgumentException($"The graph holds {Dimension}-dimensional vectors; the query has {unitQuery.Length}.", nameof(unitQuery));
-        var state = GCHandle.Alloc(filter);
+        var state = filter is null ? default : GCHandle.Alloc(filter);
         _growth.EnterReadLock();
         _slots.Wait();
         try
         {
             nint error = 0;
             nuint found;
+            var count = (nuint)Math.Min(keys.Length, distances.Length);
             fixed (float* query = unitQuery)
             fixed (ulong* keyBuffer = keys)
             fixed (float* distanceBuffer = distances)
-                found = UsearchNative.FilteredSearch(
-                    _handle, query, UsearchNative.ScalarF32, (nuint)Math.Min(keys.Length, distances.Length),
-                    &AcceptsCallback, GCHandle.ToIntPtr(state), keyBuffer, distanceBuffer, &error);
+                found = filter is null
+                    ? UsearchNative.Search(_handle, query, UsearchNative.ScalarF32, count, keyBuffer, distanceBuffer, &error)
+                    : UsearchNative.FilteredSearch(
+                        _handle, query, UsearchNative.ScalarF32, count,
+                        &AcceptsCallback, GCHandle.ToIntPtr(state), keyBuffer, distanceBuffer, &error);
             UsearchNative.ThrowIfFailed(error, "search");
             return (int)found;
         }
@@ -152,7 +158,7 @@ internal sealed unsafe class HnswGraph : IDisposable
         {
             _slots.Release();
             _growth.ExitReadLock();
-            state.Free();
+            if (state.IsAllocated) state.Free();
         }
     }
 

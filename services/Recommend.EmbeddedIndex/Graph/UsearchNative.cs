@@ -59,6 +59,10 @@ internal static unsafe partial class UsearchNative
     [LibraryImport(Library, EntryPoint = "usearch_memory_usage")]
     public static partial nuint MemoryUsage(GraphHandle index, nint* error);
 
+    [LibraryImport(Library, EntryPoint = "usearch_search")]
+    public static partial nuint Search(
+        GraphHandle index, float* query, int queryKind, nuint count, ulong* keys, float* distances, nint* error);
+
     [LibraryImport(Library, EntryPoint = "usearch_filtered_search")]
     public static partial nuint FilteredSearch(
         GraphHandle index, float* query, int queryKind, nuint count,
