@@ -312,6 +312,16 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         return Task.FromResult(vectors);
     }
 
+    public Task<IReadOnlyList<VectorHit>> ScoreAsync(float[] unitVector, IReadOnlyCollection<string> productIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(unitVector);
+        ArgumentNullException.ThrowIfNull(productIds);
+        ct.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        var live = Volatile.Read(ref _live)?.Resident();
+        return Task.FromResult(live is null || live.Manifest.Dimension != unitVector.Length ? [] : live.Rows.Score(unitVector, productIds));
+    }
+
     public void Dispose()
     {
         lock (_catalogGate)

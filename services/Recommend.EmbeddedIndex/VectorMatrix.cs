@@ -291,6 +291,27 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         return vectors;
     }
 
+    /// <summary>Dot product of <paramref name="unitQuery"/> with each product's row, read in place; missing ids are absent.</summary>
+    public IReadOnlyList<VectorHit> Score(ReadOnlySpan<float> unitQuery, IReadOnlyCollection<string> productIds)
+    {
+        var hits = new List<VectorHit>(productIds.Count);
+        var scratch = _vectors.NewScratch();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var productId in productIds)
+            {
+                if (_rowOf.TryGetValue(productId, out var row))
+                    hits.Add(new VectorHit(productId, _vectors.Dot(row, unitQuery, scratch)));
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return hits;
+    }
+
     /// <summary>Every live row as a record, for rewriting the log without superseded entries.</summary>
     public List<VectorRecord> Export()
     {

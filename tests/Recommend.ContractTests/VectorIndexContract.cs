@@ -215,6 +215,22 @@ public abstract class VectorIndexContract
     }
 
     [Fact]
+    public async Task Scoring_named_products_gives_each_its_cosine_and_leaves_out_those_without_a_vector()
+    {
+        var (index, name) = await CreateLiveIndexAsync();
+        var records = RandomRecords("p", 12, seed: 11);
+        await index.UpsertAsync(name, records, Ct);
+        var query = UnitVector([0.3f, -1.2f, 0.8f, 2.0f]);
+        var named = records.Take(5).Select(r => r.ProductId).Append("never-indexed").ToList();
+
+        var hits = await index.ScoreAsync(query, named, Ct);
+
+        Assert.Equal(named.Take(5).Order(StringComparer.Ordinal), hits.Select(h => h.ProductId).Order(StringComparer.Ordinal));
+        Assert.All(hits, hit => Assert.Equal(Cosine(query, records.Single(r => r.ProductId == hit.ProductId).Vector), hit.Score, ScoreTolerance));
+        Assert.Empty(await index.ScoreAsync(UnitVector([1, 0, 0]), named, Ct));
+    }
+
+    [Fact]
     public async Task Search_scores_do_not_depend_on_vector_length()
     {
         var (index, name) = await CreateLiveIndexAsync();
@@ -473,6 +489,13 @@ public abstract class VectorIndexContract
 
     /// <summary>The reference the index is held to, computed independently of any backend.</summary>
     protected static double Cosine(float[] a, float[] b) => TensorPrimitives.CosineSimilarity(a, b);
+
+    private static float[] UnitVector(float[] raw)
+    {
+        var unit = raw.ToArray();
+        TensorPrimitives.Divide(unit, TensorPrimitives.Norm(unit), unit);
+        return unit;
+    }
 
     /// <summary>Asserts <paramref name="actual"/> is <paramref name="raw"/> scaled to unit length.</summary>
     protected static void AssertVector(float[] raw, float[] actual)

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Diagnostics;
@@ -31,6 +30,11 @@ public sealed class RecommendationEngine(
     /// <summary>Leading candidates of the other sources whose similarity to the profile is looked up (see <see cref="AddProfileSimilarityAsync"/>).</summary>
     private const int SimilarityRescorePool = 200;
     private const int LearnedCandidates = 300;
+    /// <summary>
+    /// Nearest neighbours of a customer's profile: the UCI evaluation scores 50 and 100 the same to four digits (the
+    /// blend's leaders get their similarity anyway, <see cref="AddProfileSimilarityAsync"/>), and 50 halves the walk.
+    /// </summary>
+    private const int ProfileNeighbours = 50;
 
     public async Task<RecommendationResult> RecommendAsync(
         IReadOnlyList<string> contextProductIds, RequestOptions options, RankingProfile profile, CancellationToken ct)
@@ -57,7 +61,7 @@ public sealed class RecommendationEngine(
         run.AddAnchors(anchors);
 
         var neighbours = Gathers(profile, CandidateSources.Similar, profile.SimilarityWeight)
-            ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, SourcePool, run.IndexFilter, ct))
+            ? SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, Math.Max(ProfileNeighbours, options.Limit), run.IndexFilter, ct))
             : Task.FromResult(NeighbourHits.None);
         var coPurchases = Gathers(profile, CandidateSources.BoughtTogether, profile.CoPurchaseWeight)
             ? SignalAsync(run, "co-purchases", (IReadOnlyList<CoPurchase>)[], () => CoPurchasesAsync(anchors.CoPurchaseSources(CoPurchaseSources), ct))
@@ -121,7 +125,7 @@ public sealed class RecommendationEngine(
 
         AddCoPurchases(run, await coPurchases);
         if (run.CandidateCount < options.Limit)
-            AddNeighbours(run, await SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, SourcePool, run.IndexFilter, ct)), anchor: null);
+            AddNeighbours(run, await SignalAsync(run, "vector index", NeighbourHits.None, () => NeighboursAsync(anchors, run.PoolSize, run.IndexFilter, ct)), anchor: null);
         return await FinishAsync(run, diversify: false, ct);
     }
 
@@ -217,14 +221,10 @@ public sealed class RecommendationEngine(
     /// </summary>
     private async Task<bool> AddProfileSimilarityAsync(RankingRun run, float[] profileVector, CancellationToken ct)
     {
-        var unscored = run.Leading(SimilarityRescorePool).Where(c => c.Similarity == 0).ToList();
+        var unscored = run.Leading(SimilarityRescorePool).Where(c => c.Similarity == 0).ToDictionary(c => c.ProductId, StringComparer.Ordinal);
         if (unscored.Count == 0) return false;
-        var vectors = await index.GetVectorsAsync(unscored.Select(c => c.ProductId).ToList(), ct);
-        foreach (var candidate in unscored)
-        {
-            if (vectors.TryGetValue(candidate.ProductId, out var vector) && vector.Length == profileVector.Length)
-                candidate.AddSimilarity(TensorPrimitives.Dot(vector, profileVector), anchor: null);
-        }
+        foreach (var hit in await index.ScoreAsync(profileVector, unscored.Keys, ct))
+            unscored[hit.ProductId].AddSimilarity(hit.Score, anchor: null);
         return true;
     }
 

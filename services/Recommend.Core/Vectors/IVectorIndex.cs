@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Recommend.Core.Vectors;
 
 /// <summary>
@@ -43,6 +45,17 @@ public interface IVectorIndex
 
     /// <summary>Stored (normalised) vectors of the given products in the live version; missing ids are absent.</summary>
     Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct);
+
+    /// <summary>
+    /// Cosine similarity of <paramref name="unitVector"/> (unit length) with each given product's vector in the live
+    /// version; products without a vector of that dimension are absent. Backends that hold vectors in memory override
+    /// this to score in place instead of copying every vector out.
+    /// </summary>
+    async Task<IReadOnlyList<VectorHit>> ScoreAsync(float[] unitVector, IReadOnlyCollection<string> productIds, CancellationToken ct)
+    {
+        var vectors = await GetVectorsAsync(productIds, ct);
+        return vectors.Where(v => v.Value.Length == unitVector.Length).Select(v => new VectorHit(v.Key, TensorPrimitives.Dot(v.Value, unitVector))).ToList();
+    }
 }
 
 /// <summary>What a version's vectors mean: which model made them and at which dimension.</summary>
