@@ -312,6 +312,15 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         return Task.FromResult(vectors);
     }
 
+    public Task<IReadOnlySet<string>> FindIndexedAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(productIds);
+        ct.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        var live = Volatile.Read(ref _live)?.Resident();
+        return Task.FromResult(live is null ? new HashSet<string>() : live.Rows.Present(productIds));
+    }
+
     public Task<IReadOnlyList<VectorHit>> ScoreAsync(float[] unitVector, IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(unitVector);

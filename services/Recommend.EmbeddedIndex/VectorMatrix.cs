@@ -291,6 +291,26 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         return vectors;
     }
 
+    /// <summary>The given products that have a row.</summary>
+    public IReadOnlySet<string> Present(IReadOnlyCollection<string> productIds)
+    {
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var productId in productIds)
+            {
+                if (_rowOf.ContainsKey(productId))
+                    present.Add(productId);
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return present;
+    }
+
     /// <summary>Dot product of <paramref name="unitQuery"/> with each product's row, read in place; missing ids are absent.</summary>
     public IReadOnlyList<VectorHit> Score(ReadOnlySpan<float> unitQuery, IReadOnlyCollection<string> productIds)
     {

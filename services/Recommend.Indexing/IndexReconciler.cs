@@ -37,10 +37,11 @@ public sealed class IndexReconciler(
         // sides again under the ids' write locks before it changes anything.
         var batch = new List<string>(Page);
         var clock = Stopwatch.StartNew();
+        var passClock = Stopwatch.StartNew();
         async Task CheckStorePageAsync()
         {
-            var vectors = await index.GetVectorsAsync(batch, ct);
-            var missing = batch.Where(id => !vectors.ContainsKey(id)).ToList();
+            var indexedIds = await index.FindIndexedAsync(batch, ct);
+            var missing = batch.Where(id => !indexedIds.Contains(id)).ToList();
             if (missing.Count > 0) (indexed, removed) = Add(await catalog.RepairAsync(missing, ct), indexed, removed);
             checkedIds += batch.Count;
             batch.Clear();
@@ -67,6 +68,8 @@ public sealed class IndexReconciler(
         if (indexed + removed > 0)
             logger.LogWarning("Reconciled the store and index version {Version}: indexed {Indexed} products that had no vector, removed {Removed} vectors without a product",
                 live.Name, indexed, removed);
+        logger.LogInformation("Reconcile pass over index version {Version} checked {Checked} products in {Seconds:F0} s",
+            live.Name, checkedIds, passClock.Elapsed.TotalSeconds);
         return new ReconcileResult(checkedIds, indexed, removed, Skipped: false);
     }
 

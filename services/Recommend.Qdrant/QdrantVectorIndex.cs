@@ -318,6 +318,24 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
             StringComparer.Ordinal);
     }
 
+    public async Task<IReadOnlySet<string>> FindIndexedAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
+    {
+        var byPoint = productIds.Distinct(StringComparer.Ordinal).ToDictionary(PointIds.ForProduct, id => id);
+        if (byPoint.Count == 0)
+            return new HashSet<string>();
+        var ids = byPoint.Keys.Select(g => (PointId)g).ToList();
+        try
+        {
+            var points = await ReadAsync("retrieve", token => _client.RetrieveAsync(
+                _options.Alias, ids, withPayload: false, withVectors: false, cancellationToken: token), ct);
+            return points.Select(p => byPoint[Guid.Parse(p.Id.Uuid)]).ToHashSet(StringComparer.Ordinal);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            return new HashSet<string>(); // no version is live yet
+        }
+    }
+
     /// <summary>Qdrant's own health probe (no api key needed); returns the server version. For readiness checks.</summary>
     public async Task<string> CheckHealthAsync(CancellationToken ct)
     {

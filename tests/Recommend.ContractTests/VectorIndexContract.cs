@@ -215,6 +215,23 @@ public abstract class VectorIndexContract
     }
 
     [Fact]
+    public async Task Finding_indexed_products_names_those_with_a_vector_in_the_live_version_only()
+    {
+        var index = await CreateIndexAsync();
+        var blue = await index.CreateVersionAsync(Spec, Ct);
+        await index.UpsertAsync(blue.Name, [Record("a", [1, 0, 0, 0]), Record("b", [0, 1, 0, 0]), Record("c", [0, 0, 1, 0])], Ct);
+        Assert.Empty(await index.FindIndexedAsync(["a"], Ct));
+        await index.SetLiveVersionAsync(blue.Name, Ct);
+        await index.DeleteAsync(blue.Name, ["b"], Ct);
+        var green = await index.CreateVersionAsync(Spec, Ct);
+        await index.UpsertAsync(green.Name, [Record("d", [1, 0, 0, 0])], Ct);
+
+        var found = await index.FindIndexedAsync(["a", "b", "c", "d", "never-indexed", "a"], Ct);
+
+        Assert.Equal(["a", "c"], found.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Scoring_named_products_gives_each_its_cosine_and_leaves_out_those_without_a_vector()
     {
         var (index, name) = await CreateLiveIndexAsync();

@@ -46,6 +46,10 @@ public interface IVectorIndex
     /// <summary>Stored (normalised) vectors of the given products in the live version; missing ids are absent.</summary>
     Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct);
 
+    /// <summary>Which of the given products have a vector in the live version, without reading the vectors.</summary>
+    async Task<IReadOnlySet<string>> FindIndexedAsync(IReadOnlyCollection<string> productIds, CancellationToken ct) =>
+        (await GetVectorsAsync(productIds, ct)).Keys.ToHashSet(StringComparer.Ordinal);
+
     /// <summary>
     /// Cosine similarity of <paramref name="unitVector"/> (unit length) with each given product's vector in the live
     /// version; products without a vector of that dimension are absent. Backends that hold vectors in memory override
