@@ -136,6 +136,25 @@ public sealed class RankingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_short_page_under_a_filter_is_the_head_of_a_long_one()
+    {
+        // Only the page is hydrated (no MMR by default), in growing chunks while the filter rejects candidates: the
+        // first items must be the same whatever the limit.
+        await world.AddProductsAsync(
+            Product("jug-spots", "RED SPOTTY MILK JUG", "Kitchen", 4),
+            Product("bowl-spots", "RED SPOTTY BOWL", "Kitchen", 3),
+            Product("tin-cake", "RED RETROSPOT CAKE TIN", "Kitchen", 5));
+        var filter = new ProductFilter(new HashSet<string> { "Kitchen" }, MinPrice: null, MaxPrice: null, InStockOnly: false, ExcludeProductIds: new HashSet<string>());
+        var everything = await world.Engine.RecommendAsync(["candle-red"], Options(user: "shopper1", filter: filter, limit: 100), RankingProfile.Default, None);
+        Assert.True(everything.Items.Count >= 3, "the world needs a few kitchen products");
+        foreach (var limit in new[] { 1, 2, 3 })
+        {
+            var page = await world.Engine.RecommendAsync(["candle-red"], Options(user: "shopper1", filter: filter, limit: limit), RankingProfile.Default, None);
+            Assert.Equal(everything.Items.Take(limit).Select(i => i.Product.Id), page.Items.Select(i => i.Product.Id));
+        }
+    }
+
+    [Fact]
     public async Task Purchased_items_are_excluded_unless_buy_again_is_asked()
     {
         var withoutBuyAgain = await world.Engine.RecommendAsync([], Options(user: "shopper0", limit: 100), RankingProfile.Default, None);

@@ -312,21 +312,37 @@ public sealed class RecommendationEngine(
         !(ex is OperationCanceledException && ct.IsCancellationRequested)
         && ex is not ProductNotFoundException and not IndexSpecMismatchException and not ArgumentException;
 
+    /// <summary>Consecutive chunks of <paramref name="source"/>, the first of <paramref name="size"/> items, each next one twice as large.</summary>
+    private static IEnumerable<T[]> GrowingChunks<T>(IEnumerable<T> source, int size)
+    {
+        var chunk = new List<T>(size);
+        foreach (var item in source)
+        {
+            chunk.Add(item);
+            if (chunk.Count < size) continue;
+            yield return chunk.ToArray();
+            chunk.Clear();
+            size *= 2;
+        }
+        if (chunk.Count > 0) yield return chunk.ToArray();
+    }
+
     private async Task<RecommendationResult> FinishAsync(RankingRun run, bool diversify, CancellationToken ct)
     {
         using var span = CoreTelemetry.Source.StartActivity("rank.hydrate_filter_diversify");
         span?.SetTag("recommend.candidates", run.CandidateCount);
         // λ = 1 is pure relevance: MMR would keep the order, so neither it nor the vectors it compares are needed.
         diversify &= run.Profile.DiversityLambda < 1;
-        var poolSize = run.PoolSize;
+        // Without MMR the answer is the leading eligible candidates: only they need hydrating.
+        var poolSize = diversify ? run.PoolSize : run.Options.Limit;
         var pool = new List<ScoredCandidate>(poolSize);
         var products = new Dictionary<string, Product>(StringComparer.Ordinal);
         var catalogDown = false;
         IEnumerable<string> anchorIds = run.LikelyReasonAnchors; // their titles explain the reasons
 
-        // Hydrate in score order, a chunk at a time: most answers fill their pool from the first chunk, and filters
-        // that reject many candidates just cost another chunk.
-        foreach (var chunk in run.Ranked().Chunk(poolSize))
+        // Hydrate in score order, a chunk at a time: most answers fill their pool from the first chunk, and when filters
+        // reject many candidates each further chunk is twice as large, so a narrow filter costs few round trips.
+        foreach (var chunk in GrowingChunks(run.Ranked(), poolSize))
         {
             if (!catalogDown)
             {
