@@ -376,10 +376,10 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
             _inCategory.Remove(category);
     }
 
-    /// <summary>The graph's view of the request's filter: a node passes when it still names a row that passes.</summary>
     /// <summary>Most excluded products a graph search drops after the walk instead of during it.</summary>
     private const int ExclusionsAfterWalk = 64;
 
+    /// <summary>The graph's view of the request's filter: a node passes when it still names a row that passes.</summary>
     private sealed class RowFilter(VectorMatrix matrix, GraphKeys keys, ProductFilter filter) : IGraphFilter
     {
         // Runs on the searching thread, inside its read lock, so the payload arrays cannot change under it.

@@ -298,20 +298,7 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
 
     public async Task<IReadOnlyDictionary<string, float[]>> GetVectorsAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
-        var byPoint = productIds.Distinct(StringComparer.Ordinal).ToDictionary(PointIds.ForProduct, id => id);
-        if (byPoint.Count == 0)
-            return new Dictionary<string, float[]>();
-        var ids = byPoint.Keys.Select(g => (PointId)g).ToList();
-        IReadOnlyList<RetrievedPoint> points;
-        try
-        {
-            points = await ReadAsync("retrieve", token => _client.RetrieveAsync(
-                _options.Alias, ids, withPayload: false, withVectors: true, cancellationToken: token), ct);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
-        {
-            return new Dictionary<string, float[]>(); // no version is live yet
-        }
+        var (byPoint, points) = await RetrieveAsync(productIds, withVectors: true, ct);
         return points.ToDictionary(
             p => byPoint[Guid.Parse(p.Id.Uuid)],
             p => p.Vectors.Vector.Dense.Data.ToArray(),
@@ -320,19 +307,26 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
 
     public async Task<IReadOnlySet<string>> FindIndexedAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
+        var (byPoint, points) = await RetrieveAsync(productIds, withVectors: false, ct);
+        return points.Select(p => byPoint[Guid.Parse(p.Id.Uuid)]).ToHashSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The live version's points of <paramref name="productIds"/>, with the product each point id stands for.</summary>
+    private async Task<(Dictionary<Guid, string> ByPoint, IReadOnlyList<RetrievedPoint> Points)> RetrieveAsync(
+        IReadOnlyCollection<string> productIds, bool withVectors, CancellationToken ct)
+    {
         var byPoint = productIds.Distinct(StringComparer.Ordinal).ToDictionary(PointIds.ForProduct, id => id);
         if (byPoint.Count == 0)
-            return new HashSet<string>();
+            return (byPoint, []);
         var ids = byPoint.Keys.Select(g => (PointId)g).ToList();
         try
         {
-            var points = await ReadAsync("retrieve", token => _client.RetrieveAsync(
-                _options.Alias, ids, withPayload: false, withVectors: false, cancellationToken: token), ct);
-            return points.Select(p => byPoint[Guid.Parse(p.Id.Uuid)]).ToHashSet(StringComparer.Ordinal);
+            return (byPoint, await ReadAsync("retrieve", token => _client.RetrieveAsync(
+                _options.Alias, ids, withPayload: false, withVectors: withVectors, cancellationToken: token), ct));
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            return new HashSet<string>(); // no version is live yet
+            return (byPoint, []); // no version is live yet
         }
     }
 
