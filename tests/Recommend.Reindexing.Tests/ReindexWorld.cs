@@ -48,6 +48,8 @@ internal sealed class ReindexWorld : IAsyncDisposable
     public SqliteStore Store { get; }
     public IVectorIndex Index { get; }
     public CountingEmbedders Embedders { get; } = new();
+    /// <summary>Errors the engines logged, with their exceptions: what a failed job's client message leaves out.</summary>
+    public LoggedErrors Errors { get; } = new();
     public ReindexOptions Options { get; }
     public CatalogService Catalog { get; }
     public RecommendationEngine Engine { get; }
@@ -72,7 +74,8 @@ internal sealed class ReindexWorld : IAsyncDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
-        services.AddSingleton(typeof(ILogger<>), typeof(NullLogger<>));
+        services.AddSingleton(Errors);
+        services.AddSingleton(typeof(ILogger<>), typeof(ErrorRecordingLogger<>));
         services.AddSingleton<ICatalogStore>(Store);
         services.AddSingleton<IEmbeddingCache>(Store);
         services.AddSingleton<IContentHashLedger>(Store);
@@ -131,5 +134,27 @@ internal sealed class ReindexWorld : IAsyncDisposable
         await Store.DisposeAsync();
         await _disposeIndex();
         System.IO.Directory.Delete(Directory, recursive: true);
+    }
+}
+
+internal sealed class LoggedErrors
+{
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _entries = new();
+
+    public void Add(string entry) => _entries.Enqueue(entry);
+
+    public override string ToString() => string.Join(Environment.NewLine, _entries);
+}
+
+/// <summary>Keeps errors (a failed job's cause) and drops the rest, so a failing test can say what went wrong.</summary>
+internal sealed class ErrorRecordingLogger<T>(LoggedErrors errors) : ILogger<T>
+{
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (IsEnabled(logLevel)) errors.Add($"{formatter(state, exception)}: {exception}");
     }
 }

@@ -335,7 +335,7 @@ public abstract class ReindexingTests : IAsyncLifetime
         await World.Reindex.WhenFinishedAsync(job.Id).WaitAsync(TimeSpan.FromMinutes(1));
 
         var finished = (await World.Reindex.GetProgressAsync(job.Id, None)).Job;
-        Assert.True(finished.State == ReindexState.Succeeded, $"{finished.State}: {finished.Run.Error}");
+        Assert.True(finished.State == ReindexState.Succeeded, $"{finished.State}: {finished.Run.Error}{Environment.NewLine}{World.Errors}");
         Assert.Equal(80, await World.LiveCountAsync());
         var vectors = await World.Index.GetVectorsAsync(["p0500", "p0001", "p0070"], None);
         Assert.Equal(["p0001", "p0500"], vectors.Keys.Order(StringComparer.Ordinal));
