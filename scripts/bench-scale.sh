@@ -4,6 +4,8 @@
 # 100/200/500 requests/s for the no-op floor (grpc.health.v1 Check), SimilarProducts, Recommend and SearchProducts,
 # with the host's resident memory before and after.
 # Usage: scripts/bench-scale.sh [products=1000000] [events=10000000] [seconds=20]
+# BENCH_KEEP=DIR keeps the generated shop and the host's data directory in DIR (to restart a host on them later,
+# e.g. to profile, without another hour of import).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 products=${1:-1000000}
@@ -11,6 +13,11 @@ events=${2:-10000000}
 seconds=${3:-20}
 cleanup() {
   stop_hosts
+  if [ -n "${BENCH_KEEP:-}" ]; then
+    mkdir -p "$BENCH_KEEP"
+    mv "$work/shop" "$work/scale" "$work/buyers.csv.gz" "$BENCH_KEEP"/ 2>/dev/null || true
+    echo "kept the shop and the host's data in $BENCH_KEEP"
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT

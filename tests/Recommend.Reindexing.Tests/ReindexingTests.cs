@@ -117,6 +117,28 @@ public abstract class ReindexingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_product_deleted_while_its_batch_is_embedded_does_not_come_back_into_the_index()
+    {
+        await SeedAsync(30);
+        await World.RunAsync(Full());
+        await World.Store.UpsertProductsAsync(Products(30).Select(p => p with { Title = p.Title + " restyled" }).ToList(), None);
+        // The first batch has been read from the store; the delete lands before its vectors are written.
+        var deleted = 0;
+        World.Embedders.BeforeInference = async (_, ct) =>
+        {
+            if (Interlocked.Exchange(ref deleted, 1) == 0) await World.Catalog.DeleteAsync(["p0005"], ct);
+        };
+
+        var done = await World.RunAsync(Incremental());
+
+        Assert.Equal(ReindexState.Succeeded, done.Job.State);
+        Assert.Equal(29, await World.LiveCountAsync());
+        Assert.Empty(await World.Index.GetVectorsAsync(["p0005"], None));
+        var live = (await World.Index.GetLiveVersionAsync(None))!;
+        Assert.Empty(await World.Store.GetContentHashesAsync(live.Name, ["p0005"], None));
+    }
+
+    [Fact]
     public async Task A_file_source_is_the_catalog_products_it_no_longer_lists_leave_store_and_index()
     {
         var products = Products(12);

@@ -123,6 +123,7 @@ internal sealed class BatchPipeline(
                 Deleted: plan.LeavingStore.Count, BadRows: plan.BadRows.Count);
             var run = await pass.Run.Lease.SaveAsync(r => r with { Checkpoint = plan.LastPosition, Counters = r.Counters + added },
                 new JobBatch(pass.Target, pass.Kind.Mark, plan.Seen, plan.BadRows), ct);
+            if (records.Count > 0) await RemoveDeletedSinceReadAsync(pass.Target, records, ct);
             ReindexMetrics.Committed(pass.Run.Job.Mode, added.Processed);
             var maxBadRows = pass.Run.Job.MaxBadRows;
             if (maxBadRows >= 0 && run.Counters.BadRows > maxBadRows)
@@ -132,6 +133,21 @@ internal sealed class BatchPipeline(
                     $"{run.Counters.BadRows} bad source rows exceed max_bad_rows {maxBadRows}" + (first is null ? "" : $"; first at line {first.Line}: {first.Message}"));
             }
         }
+    }
+
+    /// <summary>
+    /// A catalog delete between this batch's read and its upsert removes the vector before the upsert puts it back (and
+    /// its hash delete may even follow the batch's hash write). So the store is read again once the batch is written:
+    /// what left it is unindexed here, and a delete after this read unindexes it itself. Every interleaving converges.
+    /// </summary>
+    private async Task RemoveDeletedSinceReadAsync(string target, IReadOnlyList<VectorRecord> records, CancellationToken ct)
+    {
+        var written = records.Select(r => r.ProductId).ToList();
+        var stored = await catalog.GetProductsAsync(written, ct);
+        var gone = written.Where(id => !stored.ContainsKey(id)).ToList();
+        if (gone.Count == 0) return;
+        await index.DeleteAsync(target, gone, ct);
+        await ledger.DeleteContentHashesAsync(target, gone, ct);
     }
 
     /// <summary>Runs a stage, then completes its output channel (with the failure, if any, so the next stage sees it).</summary>
