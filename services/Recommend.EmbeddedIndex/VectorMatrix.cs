@@ -106,6 +106,20 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         }
     }
 
+    /// <summary>The product's row, or −1. Rows only move when a delete fills a hole with the last row.</summary>
+    public int RowOf(string productId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _rowOf.GetValueOrDefault(productId, -1);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
     /// <summary>Exact cosine search. <paramref name="unitQuery"/> must be unit length, so the dot product is the cosine.</summary>
     public IReadOnlyList<VectorHit> Search(ReadOnlySpan<float> unitQuery, int limit, ProductFilter filter)
     {

@@ -20,7 +20,7 @@ internal sealed record VersionPolicy(GraphSettings Settings, int MinimumRows, in
 /// </summary>
 internal sealed class VersionGraph : IDisposable
 {
-    private const int BuildChunk = 4096;
+    internal const int BuildChunk = 4096;
 
     private readonly Lock _gate;
     private readonly VectorMatrix _rows;
@@ -31,8 +31,11 @@ internal sealed class VersionGraph : IDisposable
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _stopping = new();
     private ReadyGraph? _ready;
-    // Products written while a build runs; the builder re-applies them. Null when no build runs.
+    // Products written while a build runs whose rows it had already copied; the builder re-applies them. Null when no
+    // build runs.
     private HashSet<string>? _journal;
+    // While a build runs: the rows below this are copied, or being copied, into its graph.
+    private int _buildScanned;
     private Task _build = Task.CompletedTask;
     private Task _save = Task.CompletedTask;
     private bool _buildFailed;
@@ -53,6 +56,9 @@ internal sealed class VersionGraph : IDisposable
     public ReadyGraph? Ready => Volatile.Read(ref _ready);
 
     public bool IsBuilding => !_build.IsCompleted;
+
+    /// <summary>While a build runs, the rows it has copied or is copying.</summary>
+    internal int RowsReachedByBuild => Volatile.Read(ref _buildScanned);
 
     /// <summary>Completes when the version needs no graph or has one (a failed build also completes it: scans stay exact).</summary>
     public Task WhenReadyAsync(CancellationToken ct)
@@ -90,7 +96,12 @@ internal sealed class VersionGraph : IDisposable
         if (changedVectors.Count == 0)
             return;
         if (_journal is { } journal)
-            journal.UnionWith(changedVectors.Select(r => r.ProductId));
+        {
+            // A row the build has not reached yet is copied with its new vector: journaling it would add it twice,
+            // and a bulk import during a build would re-apply nearly everything while holding the write gate.
+            var scanned = Volatile.Read(ref _buildScanned);
+            journal.UnionWith(changedVectors.Select(r => r.ProductId).Where(id => _rows.RowOf(id) < scanned));
+        }
         else if (_ready is { } ready)
             Apply(ready, changedVectors.Select(r => r.ProductId).ToList());
         else
@@ -228,6 +239,7 @@ internal sealed class VersionGraph : IDisposable
         if (_ready is not null || !_build.IsCompleted || _buildFailed || _stopping.IsCancellationRequested || _rows.Count < _policy.MinimumRows)
             return;
         _journal = new HashSet<string>(StringComparer.Ordinal);
+        _buildScanned = 0;
         var ct = _stopping.Token;
         _build = Task.Run(() => Build(ct), CancellationToken.None);
     }
@@ -243,6 +255,9 @@ internal sealed class VersionGraph : IDisposable
             var options = new ParallelOptions { MaxDegreeOfParallelism = _policy.BuildThreads, CancellationToken = ct };
             for (var start = 0; ; start += BuildChunk)
             {
+                // Published before the copy (the rows' lock orders the two): a writer that reads it after this
+                // journals a row of this chunk; one that read it before had written the row, which the copy then sees.
+                Interlocked.Exchange(ref _buildScanned, start + BuildChunk);
                 var (ids, vectors) = _rows.CopyRows(start, BuildChunk);
                 if (ids.Length == 0)
                     break;
@@ -272,8 +287,8 @@ internal sealed class VersionGraph : IDisposable
                 Volatile.Write(ref _ready, ready);
                 graph = null;
                 SaveSnapshot(ready);
-                _logger.LogInformation("Built the HNSW graph of index version {Version}: {Nodes} vectors in {Seconds:F1} s ({Precision})",
-                    _versionName, keys.Count, started.Elapsed.TotalSeconds, _policy.Settings.Precision);
+                _logger.LogInformation("Built the HNSW graph of index version {Version}: {Nodes} vectors in {Seconds:F1} s ({Precision}), {Changes} later changes applied",
+                    _versionName, keys.Count, started.Elapsed.TotalSeconds, _policy.Settings.Precision, changed.Count);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
