@@ -70,11 +70,13 @@ public sealed partial class SqliteStore
     {
         // Keyset paging with a fresh connection per page: no snapshot is held open while the caller works
         // (re-indexing embeds between pages), so the WAL can be checkpointed meanwhile.
-        string? after = null;
+        // '' sorts before every id, so one predicate seeks in the primary key on every page: "@after IS NULL OR id >
+        // @after" made SQLite walk the table from its start each time (quadratic in the catalog's size).
+        var after = "";
         while (true)
         {
             var page = await ReadAsync(async connection => (await connection.QueryAsync<ProductRow>(new CommandDefinition(
-                $"SELECT {ProductColumns} FROM products WHERE @after IS NULL OR id > @after ORDER BY id LIMIT @limit",
+                $"SELECT {ProductColumns} FROM products WHERE id > @after ORDER BY id LIMIT @limit",
                 new { after, limit = ScanPageSize }, cancellationToken: ct))).AsList(), ct);
             foreach (var row in page) yield return ToProduct(row);
             if (page.Count < ScanPageSize) yield break;

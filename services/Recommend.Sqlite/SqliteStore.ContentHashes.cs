@@ -38,10 +38,11 @@ public sealed partial class SqliteStore : IContentHashLedger
             var ids = await connection.QueryAsync<string>(new CommandDefinition(
                 """
                 SELECT product_id FROM index_content_hashes
-                WHERE index_version = @version AND mark <> @mark AND (@afterId IS NULL OR product_id > @afterId)
+                WHERE index_version = @version AND mark <> @mark AND product_id > @afterId
                 ORDER BY product_id LIMIT @limit
                 """,
-                new { version, mark, afterId, limit }, cancellationToken: ct));
+                // '' sorts before every id: a seek in the primary key on every page (see ScanProductsAsync).
+                new { version, mark, afterId = afterId ?? "", limit }, cancellationToken: ct));
             return ids.AsList();
         }, ct);
     }
