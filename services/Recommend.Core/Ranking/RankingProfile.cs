@@ -34,8 +34,12 @@ public sealed record RankingProfile
     /// <summary>Weight of cosine similarity to the user's profile / the context items.</summary>
     public double SimilarityWeight { get; init; } = 1.0;
 
-    /// <summary>Weight of the co-purchase association with the user's recent items.</summary>
-    public double CoPurchaseWeight { get; init; } = 0.1;
+    /// <summary>
+    /// Weight of the co-purchase association with the user's recent items. 0 by default: next to a learned model the
+    /// live counts add nothing (the UCI evaluation scores 0 and 0.1 the same, docs/evaluation.md) and reading them was a
+    /// fifth of a call's CPU at 1 M products; before the first model they stand in for it (<see cref="LearnedWeight"/>).
+    /// </summary>
+    public double CoPurchaseWeight { get; init; } = 0;
 
     /// <summary>
     /// Weight of the learned item-to-item model's score (relative to the best candidate's). Until a model is trained it
