@@ -1,4 +1,6 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Recommend.Core.Catalog;
+using Recommend.Core.Embeddings;
 using Recommend.Core.Errors;
 using Recommend.Core.Ranking;
 using Recommend.Core.Vectors;
@@ -42,6 +44,38 @@ public sealed class RankingTests : IAsyncLifetime
         Assert.Contains(result.Items[0].Product.Id, new[] { "mug-stripes", "teapot" });
         Assert.All(result.Items, item => Assert.Equal(ReasonKind.Trending, item.Reasons[0].Kind));
         Assert.Equal(32, result.RecommendationId.Length);
+    }
+
+    [Fact]
+    public async Task Recommendations_share_one_trending_read_per_second()
+    {
+        var clock = new ManualClock();
+        var engine = new RecommendationEngine(world.Store, world.Store, world.Index, IEmbedderProvider.Create(world.Embedder), world.LearnedModel,
+            NullLogger<RecommendationEngine>.Instance, clock);
+        var before = await engine.RecommendAsync([], Options(user: "nobody"), RankingProfile.Default, None);
+        // The candle basket overtakes the others.
+        for (var i = 0; i < 12; i++) await world.BuyAsync($"fan{i}", $"o-fan{i}", Day(9), "candle-red", "candle-white");
+
+        clock.Advance(TimeSpan.FromMilliseconds(900));
+        var shared = await engine.RecommendAsync([], Options(user: "nobody"), RankingProfile.Default, None);
+        clock.Advance(TimeSpan.FromMilliseconds(200));
+        var reread = await engine.RecommendAsync([], Options(user: "nobody"), RankingProfile.Default, None);
+
+        Assert.Equal(before.Items.Select(i => i.Product.Id), shared.Items.Select(i => i.Product.Id));
+        Assert.Contains(reread.Items[0].Product.Id, new[] { "candle-red", "candle-white" });
+        // The Trending call itself reads the store every time.
+        Assert.Contains((await engine.TrendingAsync(null, Options(), RankingProfile.Default, None)).Items[0].Product.Id, new[] { "candle-red", "candle-white" });
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
     [Fact]

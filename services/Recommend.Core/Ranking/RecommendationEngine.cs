@@ -21,8 +21,11 @@ public sealed class RecommendationEngine(
     IVectorIndex index,
     IEmbedderProvider embedders,
     LiveItemModel learned,
-    ILogger<RecommendationEngine> logger)
+    ILogger<RecommendationEngine> logger,
+    TimeProvider? time = null)
 {
+    private readonly SharedTrending _trending = new(history, time ?? TimeProvider.System);
+
     /// <summary>Candidates each source contributes before filtering; enough for filters to bite and MMR to choose.</summary>
     private const int SourcePool = 100;
     private const int CoPurchasesPerSource = 30;
@@ -52,7 +55,7 @@ public sealed class RecommendationEngine(
                 : Task.FromResult<IReadOnlyList<Interaction>>([]));
         // Trending always joins with a small weight (unless the profile leaves it out); for a cold-start user it is the whole answer.
         var trending = Gathers(profile, CandidateSources.Trending, profile.TrendingWeight)
-            ? SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => history.GetTrendingAsync(null, SourcePool, ct))
+            ? SignalAsync(run, "trending", (IReadOnlyList<TrendingProduct>)[], () => _trending.GetAsync(SourcePool, ct))
             : Task.FromResult<IReadOnlyList<TrendingProduct>>([]);
         await Task.WhenAll(context, purchased, interactions, trending);
         run.Exclude(contextProductIds);
