@@ -163,12 +163,15 @@ public sealed partial class PostgresStore
         var rows = await RunAsync(connection => connection.QueryAsync<(string ProductId, short Type, DateTime LatestAt, long Count)>(new CommandDefinition(
             """
             select product_id, type, max(occurred_at), count(*)
-            from events
-            where user_id = @UserId
+            from (
+                select product_id, type, occurred_at from events
+                where user_id = @UserId
+                order by occurred_at desc, type, product_id
+                limit @Window) latest
             group by product_id, type
             order by max(occurred_at) desc, product_id, type
             limit @Limit
-            """, new { UserId = userId, Limit = limit }, cancellationToken: ct)), ct);
+            """, new { UserId = userId, Limit = limit, Window = (long)limit * IHistoryStore.EventsReadPerInteraction }, cancellationToken: ct)), ct);
         return rows.Select(r => new Interaction(r.ProductId, (EventType)r.Type, ToOffset(r.LatestAt), checked((int)r.Count))).ToList();
     }
 

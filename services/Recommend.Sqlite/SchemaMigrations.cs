@@ -259,9 +259,18 @@ internal static class SchemaMigrations
         INSERT INTO history_totals (id, purchases) SELECT 1, count(*) FROM events WHERE type = 4;
         """;
 
+    /// <summary>
+    /// Recent interactions read a window of the user's latest events from this index alone, in the order it keeps: a
+    /// customer with 360,000 events cost a Recommend call 76 ms when the query grouped all of them.
+    /// </summary>
+    private const string RecentEventsCovering = """
+        DROP INDEX events_by_user_recent;
+        CREATE INDEX events_by_user_recent ON events (user_id, occurred_at DESC, type, product_id);
+        """;
+
     /// <summary>Script i brings the schema from version i to version i + 1.</summary>
     private static readonly string[] Scripts =
-        [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments, ItemModels, BasketPairCap, CoPurchaseQueue, PurchaseTotal];
+        [InitialSchema, Reindexing, UserEventsCovering, ReindexShards, ReindexShardTimes, Experiments, ItemModels, BasketPairCap, CoPurchaseQueue, PurchaseTotal, RecentEventsCovering];
 
     public static int LatestVersion => Scripts.Length;
 

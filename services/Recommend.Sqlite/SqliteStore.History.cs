@@ -28,13 +28,16 @@ public sealed partial class SqliteStore
             var rows = await connection.QueryAsync<InteractionRow>(new CommandDefinition(
                 """
                 SELECT product_id AS ProductId, type AS Type, max(occurred_at) AS LastAt, count(*) AS Count
-                FROM events
-                WHERE user_id = @userId
+                FROM (
+                    SELECT product_id, type, occurred_at FROM events
+                    WHERE user_id = @userId
+                    ORDER BY occurred_at DESC, type, product_id
+                    LIMIT @window)
                 GROUP BY product_id, type
                 ORDER BY LastAt DESC, ProductId, Type
                 LIMIT @limit
                 """,
-                new { userId, limit }, cancellationToken: ct));
+                new { userId, limit, window = (long)limit * IHistoryStore.EventsReadPerInteraction }, cancellationToken: ct));
             return rows
                 .Select(row => new Interaction(
                     row.ProductId, (EventType)row.Type, DateTimeOffset.FromUnixTimeMilliseconds(row.LastAt), row.Count))

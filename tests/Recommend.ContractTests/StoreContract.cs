@@ -469,6 +469,24 @@ public abstract class StoreContract<TStore>
     }
 
     [Fact]
+    public async Task Recent_interactions_are_counted_over_a_window_of_the_latest_events()
+    {
+        await using var store = await CreateStoreAsync();
+        // Two interactions asked for read the latest 2 × EventsReadPerInteraction events: with five more views of b
+        // after one old view of a, that window holds only views of b.
+        var window = 2 * IHistoryStore.EventsReadPerInteraction;
+        await store.RecordEventsAsync(
+            [Interaction("e-a", EventType.View, "u1", "a", Noon), .. Enumerable.Range(1, window + 5).Select(i => Interaction($"e-b{i}", EventType.View, "u1", "b", Noon.AddMinutes(i)))],
+            None);
+
+        var narrow = await store.GetRecentInteractionsAsync("u1", 2, None);
+        var wide = await store.GetRecentInteractionsAsync("u1", 10, None);
+
+        Assert.Equal([new Interaction("b", EventType.View, Noon.AddMinutes(window + 5), window)], narrow);
+        Assert.Equal([new Interaction("b", EventType.View, Noon.AddMinutes(window + 5), window + 5), new Interaction("a", EventType.View, Noon, 1)], wide);
+    }
+
+    [Fact]
     public async Task Purchased_ids_are_exactly_the_users_purchases()
     {
         await using var store = await CreateStoreAsync();

@@ -21,7 +21,18 @@ public interface IHistoryStore
     /// </summary>
     Task SettleCoPurchasesAsync(CancellationToken ct);
 
-    /// <summary>The user's most recent interactions, newest first, one row per (product, type) at its latest time.</summary>
+    /// <summary>
+    /// Events read per interaction asked for: <see cref="GetRecentInteractionsAsync"/> looks at the user's latest
+    /// <c>limit</c> × this many events, so a customer with hundreds of thousands of events costs a call what one with a
+    /// few thousand does.
+    /// </summary>
+    public const int EventsReadPerInteraction = 10;
+
+    /// <summary>
+    /// The user's most recent interactions, newest first, one row per (product, type) at its latest time, counted over
+    /// the user's latest <paramref name="limit"/> × <see cref="EventsReadPerInteraction"/> events (newest first by time,
+    /// then type, then product).
+    /// </summary>
     Task<IReadOnlyList<Interaction>> GetRecentInteractionsAsync(string userId, int limit, CancellationToken ct);
 
     /// <summary>Every product the user has purchased.</summary>
