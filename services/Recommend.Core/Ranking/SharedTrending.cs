@@ -10,7 +10,7 @@ namespace Recommend.Core.Ranking;
 /// </summary>
 internal sealed class SharedTrending(IHistoryStore history, TimeProvider time)
 {
-    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(1);
 
     private sealed record Snapshot(IReadOnlyList<TrendingProduct> Products, int Limit, long ReadAt);
 
@@ -19,8 +19,8 @@ internal sealed class SharedTrending(IHistoryStore history, TimeProvider time)
     public async Task<IReadOnlyList<TrendingProduct>> GetAsync(int limit, CancellationToken ct)
     {
         var latest = Volatile.Read(ref _latest);
-        if (latest is not null && latest.Limit >= limit && time.GetElapsedTime(latest.ReadAt) < MaxAge)
-            return latest.Limit == limit ? latest.Products : latest.Products.Take(limit).ToList();
+        if (latest is not null && latest.Limit == limit && time.GetElapsedTime(latest.ReadAt) < MaxAge)
+            return latest.Products;
         var readAt = time.GetTimestamp();
         var products = await history.GetTrendingAsync(null, limit, ct);
         Volatile.Write(ref _latest, new Snapshot(products, limit, readAt));
