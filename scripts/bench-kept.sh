@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Serving on data kept by a scale run (BENCH_KEEP=DIR scripts/bench-scale.sh …): a host restarted on DIR/scale with
+# the reconcile pass off, then open-loop runs, each with the host's CPU per request (utime + stime from /proc across
+# the run, warm-up included, over the requests sent) and its GC counters. A host's first run pays for JIT and cold
+# caches: repeat a call to measure it warm.
+# Usage: scripts/bench-kept.sh DIR "recommend:100 recommend:200 similar:200 …" [seconds=20]
+# BENCH_HISTORY=FILE draws the users from FILE instead of DIR/buyers.csv.gz.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+kept=${1:?usage: scripts/bench-kept.sh DIR \"call:rate …\" [seconds]}
+runs=${2:?usage: scripts/bench-kept.sh DIR \"call:rate …\" [seconds]}
+seconds=${3:-20}
+cleanup() {
+  stop_hosts
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source scripts/bench-host.sh
+port=5491
+server="http://127.0.0.1:$port"
+metrics="http://127.0.0.1:$((port + 1000))/metrics"
+
+dotnet "$api" --Recommend:Listen="$server" --Recommend:HttpListen="http://127.0.0.1:$((port + 1000))" \
+  --Recommend:DataDirectory="$kept/scale" --Recommend:SeedSample=false --Recommend:Reindex:ReconcileInterval=00:00:00 \
+  --Logging:LogLevel:Default=Warning --Logging:LogLevel:Recommend=Information >"$work/host.log" 2>&1 &
+host_pid=$!
+pids+=($host_pid)
+until cli health --server "$server" 2>/dev/null | grep -q '^Serving'; do sleep 1; done
+# The saved model is loaded in the background after SERVING.
+until grep -q 'Serving item-to-item model\|Published item-to-item model' "$work/host.log"; do sleep 1; done
+echo "host serving; $(grep VmRSS "/proc/$host_pid/status" | tr -s ' \t' ' ')"
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }
+gc() { curl -s "$metrics" | grep -E '^dotnet_gc_(collections_total|pause_time_seconds_total|heap_total_allocated_bytes_total)' \
+  | sed -E -e 's/^dotnet_gc_//' -e 's/\{otel_scope_name="System.Runtime",gc_heap_generation="(gen[0-9])"\}/_\1/' -e 's/\{otel_scope_name="System.Runtime"\}//' \
+  | awk '{print $1 "=" $2}' | tr '\n' ' '; }
+ticks_per_second=$(getconf CLK_TCK)
+for run in $runs; do
+  call=${run%%:*} rate=${run##*:}
+  before=$(cpu_ticks)
+  echo "gc before: $(gc)"
+  cli bench --server "$server" --call "$call" --rate "$rate" --seconds "$seconds" --warmup 5 \
+    --products "$kept/shop/products.jsonl.gz" --history "${BENCH_HISTORY:-$kept/buyers.csv.gz}" | tail -1
+  echo "gc after:  $(gc)"
+  echo "host CPU per request: $(python3 -c "print(round(($(cpu_ticks) - $before) * 1000 / $ticks_per_second / ($rate * ($seconds + 5)), 2))") ms"
+done
