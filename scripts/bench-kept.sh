@@ -2,7 +2,9 @@
 # Serving on data kept by a scale run (BENCH_KEEP=DIR scripts/bench-scale.sh …): a host restarted on DIR/scale with
 # the reconcile pass off, then open-loop runs, each with the host's CPU per request (utime + stime from /proc across
 # the run, warm-up included, over the requests sent) and its GC counters. A host's first run pays for JIT and cold
-# caches: repeat a call to measure it warm.
+# caches: repeat a call to measure it warm. Each run also prints the server's own time for the call (from the
+# rpc.server.call.duration histogram at /metrics: interceptor to interceptor, so neither the transport nor the client):
+# the share of calls within each bucket bound, warm-up included.
 # Usage: scripts/bench-kept.sh DIR "recommend:100 recommend:200 similar:200 …" [seconds=20]
 # BENCH_HISTORY=FILE draws the users from FILE instead of DIR/buyers.csv.gz.
 set -euo pipefail
@@ -34,13 +36,37 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }
 gc() { curl -s "$metrics" | grep -E '^dotnet_gc_(collections_total|pause_time_seconds_total|heap_total_allocated_bytes_total)' \
   | sed -E -e 's/^dotnet_gc_//' -e 's/\{otel_scope_name="System.Runtime",gc_heap_generation="(gen[0-9])"\}/_\1/' -e 's/\{otel_scope_name="System.Runtime"\}//' \
   | awk '{print $1 "=" $2}' | tr '\n' ' '; }
+# The call's histogram buckets as "le count" lines, one per status code it was answered with (none before its first call).
+buckets() { curl -s "$metrics" | { grep -E "^rpc_server_call_duration_seconds_bucket\{.*rpc_method=\"[^\"]*/$1\"" || true; } \
+  | sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/\1 \2/'; }
+handler_split() { # before-file after-file
+  python3 - "$1" "$2" <<'PY'
+import sys, collections
+def load(path):
+    counts = collections.Counter()
+    for line in open(path):
+        le, n = line.split()
+        counts[float(le)] += float(n)
+    return counts
+before, after = load(sys.argv[1]), load(sys.argv[2])
+total = after[float("inf")] - before[float("inf")]
+print("server handler time: " + (" ".join(f"<={le * 1000:g} ms {100 * (after[le] - before[le]) / total:.1f} %"
+                                          for le in sorted(after) if 0.0025 <= le <= 0.1) if total else "no calls recorded"))
+PY
+}
 ticks_per_second=$(getconf CLK_TCK)
 for run in $runs; do
   call=${run%%:*} rate=${run##*:}
+  method=$(case $call in similar) echo SimilarProducts ;; recommend) echo Recommend ;; search) echo SearchProducts ;;
+    bought-together) echo FrequentlyBoughtTogether ;; trending) echo Trending ;; health) echo Check ;;
+    events) echo RecordEvents ;; upsert) echo UpsertProducts ;; esac)
+  buckets "$method" >"$work/buckets.before"
   before=$(cpu_ticks)
   echo "gc before: $(gc)"
   cli bench --server "$server" --call "$call" --rate "$rate" --seconds "$seconds" --warmup 5 \
     --products "$kept/shop/products.jsonl.gz" --history "${BENCH_HISTORY:-$kept/buyers.csv.gz}" | tail -1
   echo "gc after:  $(gc)"
+  buckets "$method" >"$work/buckets.after"
+  handler_split "$work/buckets.before" "$work/buckets.after"
   echo "host CPU per request: $(python3 -c "print(round(($(cpu_ticks) - $before) * 1000 / $ticks_per_second / ($rate * ($seconds + 5)), 2))") ms"
 done
