@@ -2,9 +2,11 @@
 # Serving on data kept by a scale run (BENCH_KEEP=DIR scripts/bench-scale.sh …): a host restarted on DIR/scale with
 # the reconcile pass off, then open-loop runs, each with the host's CPU per request (utime + stime from /proc across
 # the run, warm-up included, over the requests sent) and its GC counters. A host's first run pays for JIT and cold
-# caches: repeat a call to measure it warm. Each run also prints the server's own time for the call (from the
-# rpc.server.call.duration histogram at /metrics: interceptor to interceptor, so neither the transport nor the client):
-# the share of calls within each bucket bound, warm-up included.
+# caches: repeat a call to measure it warm. Each run also prints the server's own time for the call, as the share of
+# calls within each bucket bound of two histograms at /metrics, warm-up included: the handler (rpc.server.call.duration,
+# interceptor to interceptor) and the whole request in Kestrel (http.server.request.duration, from its headers read to
+# its stream's completion, which for a few calls comes after the client has its answer). Below the tail, what the
+# client sees beyond the second is the socket and the client itself.
 # Usage: scripts/bench-kept.sh DIR "recommend:100 recommend:200 similar:200 …" [seconds=20]
 # BENCH_HISTORY=FILE draws the users from FILE instead of DIR/buyers.csv.gz.
 set -euo pipefail
@@ -36,22 +38,31 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }
 gc() { curl -s "$metrics" | grep -E '^dotnet_gc_(collections_total|pause_time_seconds_total|heap_total_allocated_bytes_total)' \
   | sed -E -e 's/^dotnet_gc_//' -e 's/\{otel_scope_name="System.Runtime",gc_heap_generation="(gen[0-9])"\}/_\1/' -e 's/\{otel_scope_name="System.Runtime"\}//' \
   | awk '{print $1 "=" $2}' | tr '\n' ' '; }
-# The call's histogram buckets as "le count" lines, one per status code it was answered with (none before its first call).
-buckets() { curl -s "$metrics" | { grep -E "^rpc_server_call_duration_seconds_bucket\{.*rpc_method=\"[^\"]*/$1\"" || true; } \
-  | sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/\1 \2/'; }
-handler_split() { # before-file after-file
+# The call's buckets in both histograms as "handler|request le count" lines, one per status code it was answered with
+# (none before its first call).
+buckets() {
+  local scrape
+  scrape=$(curl -s "$metrics")
+  { grep -E "^rpc_server_call_duration_seconds_bucket\{.*rpc_method=\"[^\"]*/$1\"" <<<"$scrape" || true; } \
+    | sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/handler \1 \2/'
+  { grep -E "^http_server_request_duration_seconds_bucket\{.*http_route=\"/[^\"]*/$1\"" <<<"$scrape" || true; } \
+    | sed -E 's/.*le="([^"]+)".* ([0-9.e+]+)$/request \1 \2/'
+}
+server_split() { # before-file after-file
   python3 - "$1" "$2" <<'PY'
 import sys, collections
 def load(path):
     counts = collections.Counter()
     for line in open(path):
-        le, n = line.split()
-        counts[float(le)] += float(n)
+        histogram, le, n = line.split()
+        counts[histogram, float(le)] += float(n)
     return counts
 before, after = load(sys.argv[1]), load(sys.argv[2])
-total = after[float("inf")] - before[float("inf")]
-print("server handler time: " + (" ".join(f"<={le * 1000:g} ms {100 * (after[le] - before[le]) / total:.1f} %"
-                                          for le in sorted(after) if 0.0025 <= le <= 0.1) if total else "no calls recorded"))
+for histogram in ("handler", "request"):
+    total = after[histogram, float("inf")] - before[histogram, float("inf")]
+    print(f"server {histogram} time: " + (" ".join(f"<={le * 1000:g} ms {100 * (after[h, le] - before[h, le]) / total:.1f} %"
+                                                   for h, le in sorted(after) if h == histogram and 0.0025 <= le <= 0.1)
+                                          if total else "no calls recorded"))
 PY
 }
 ticks_per_second=$(getconf CLK_TCK)
@@ -67,6 +78,6 @@ for run in $runs; do
     --products "$kept/shop/products.jsonl.gz" --history "${BENCH_HISTORY:-$kept/buyers.csv.gz}" | tail -1
   echo "gc after:  $(gc)"
   buckets "$method" >"$work/buckets.after"
-  handler_split "$work/buckets.before" "$work/buckets.after"
+  server_split "$work/buckets.before" "$work/buckets.after"
   echo "host CPU per request: $(python3 -c "print(round(($(cpu_ticks) - $before) * 1000 / $ticks_per_second / ($rate * ($seconds + 5)), 2))") ms"
 done
