@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using Recommend.Core.Catalog;
 using Recommend.Core.Embeddings;
 using Recommend.Core.Errors;
@@ -49,7 +50,7 @@ public sealed class RankingTests : IAsyncLifetime
     [Fact]
     public async Task Recommendations_share_one_trending_read_per_second()
     {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider();
         var engine = new RecommendationEngine(world.Store, world.Store, world.Index, IEmbedderProvider.Create(world.Embedder), world.LearnedModel,
             NullLogger<RecommendationEngine>.Instance, clock);
         var before = await engine.RecommendAsync([], Options(user: "nobody"), RankingProfile.Default, None);
@@ -65,17 +66,6 @@ public sealed class RankingTests : IAsyncLifetime
         Assert.Contains(reread.Items[0].Product.Id, new[] { "candle-red", "candle-white" });
         // The Trending call itself reads the store every time.
         Assert.Contains((await engine.TrendingAsync(null, Options(), RankingProfile.Default, None)).Items[0].Product.Id, new[] { "candle-red", "candle-white" });
-    }
-
-    private sealed class ManualClock : TimeProvider
-    {
-        private long _ticks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public override long GetTimestamp() => _ticks;
-
-        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
     [Fact]
