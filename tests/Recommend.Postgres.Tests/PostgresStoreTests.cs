@@ -165,6 +165,70 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
     }
 
     [Fact]
+    public async Task Rebuilding_the_recent_events_index_keeps_events_readable_and_writable_while_it_waits_for_a_writer()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await new PostgresMigrator(dataSource).MigrateAsync(upToVersion: 11, None);
+        // An open write transaction on events, as a replica recording a batch: the index build must wait for it.
+        await using var writer = await dataSource.OpenConnectionAsync();
+        await using var openBatch = await writer.BeginTransactionAsync();
+        await InsertEventAsync(writer, "e-open", openBatch);
+
+        var migrating = new PostgresMigrator(dataSource).MigrateAsync(None);
+        await SessionLocks.WaitUntilASessionWaitsForALockAsync(writer);
+
+        // Meanwhile other sessions read and record events without queueing behind the rebuild.
+        await using (var other = await dataSource.OpenConnectionAsync())
+        {
+            await using (var timeout = new NpgsqlCommand("set lock_timeout = '3s'", other)) await timeout.ExecuteNonQueryAsync();
+            await InsertEventAsync(other, "e-meanwhile");
+            await using var read = new NpgsqlCommand("select count(*) from events where user_id = 'u' and occurred_at <= now()", other);
+            Assert.Equal(1L, await read.ExecuteScalarAsync());
+        }
+        Assert.False(migrating.IsCompleted);
+        await openBatch.CommitAsync();
+        await migrating.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), await RecordedVersionsAsync(dataSource));
+        Assert.Equal([("events_user_recent", "CREATE INDEX events_user_recent ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", true)],
+            await RecentEventsIndexesAsync(dataSource));
+    }
+
+    [Fact]
+    public async Task A_migration_cancelled_mid_build_releases_the_lock_and_the_next_replica_finishes_it()
+    {
+        var connectionString = await cluster.CreateDatabaseAsync();
+        // The cancelled replica stays up: its pooled connection, and the session on it, outlive the cancelled call.
+        await using var first = NpgsqlDataSource.Create(connectionString);
+        // Another replica, with sessions of its own: it would wait forever for a lock the cancelled one kept.
+        await using var next = NpgsqlDataSource.Create(connectionString);
+        await new PostgresMigrator(first).MigrateAsync(upToVersion: 11, None);
+        await using (var writer = await first.OpenConnectionAsync())
+        {
+            await using var openBatch = await writer.BeginTransactionAsync();
+            await InsertEventAsync(writer, "e-open", openBatch);
+            using var cancellation = new CancellationTokenSource();
+            var migrating = new PostgresMigrator(first).MigrateAsync(cancellation.Token);
+            await SessionLocks.WaitUntilASessionWaitsForALockAsync(writer);
+
+            await cancellation.CancelAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migrating);
+            await openBatch.CommitAsync();
+        }
+        // The interrupted concurrent build left its index behind, unusable.
+        Assert.Contains(("events_user_recent_covering", "CREATE INDEX events_user_recent_covering ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", false),
+            await RecentEventsIndexesAsync(next));
+
+        var applied = await new PostgresMigrator(next).MigrateAsync(None).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal([12], applied.Select(m => m.Version));
+        Assert.Equal([("events_user_recent", "CREATE INDEX events_user_recent ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", true)],
+            await RecentEventsIndexesAsync(next));
+    }
+
+    [Fact]
     public async Task Before_it_is_migrated_and_when_its_connections_drop_the_store_answers_unavailable_without_addresses()
     {
         var connectionString = await cluster.CreateDatabaseAsync();
@@ -194,6 +258,31 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
 
     private static UserEvent Purchase(string eventId, string user, string product, string order) =>
         new(eventId, EventType.Purchase, user, product, 1, 2.5, Noon, null, order);
+
+    private static async Task InsertEventAsync(NpgsqlConnection connection, string eventId, NpgsqlTransaction? transaction = null)
+    {
+        await using var insert = new NpgsqlCommand(
+            "insert into events (event_id, type, user_id, product_id, quantity, price, occurred_at) values (@id, 1, 'u', 'p', 1, 1, now())",
+            connection, transaction);
+        insert.Parameters.AddWithValue("id", eventId);
+        await insert.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>The indexes on events whose name starts with events_user_recent: name, definition, usable.</summary>
+    private static async Task<IReadOnlyList<(string Name, string Definition, bool Valid)>> RecentEventsIndexesAsync(NpgsqlDataSource dataSource)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            select i.relname, pg_get_indexdef(x.indexrelid), x.indisvalid
+            from pg_index x join pg_class i on i.oid = x.indexrelid
+            where x.indrelid = 'events'::regclass and i.relname like 'events\_user\_recent%'
+            order by i.relname
+            """);
+        await using var reader = await command.ExecuteReaderAsync();
+        var indexes = new List<(string, string, bool)>();
+        while (await reader.ReadAsync()) indexes.Add((reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
+        return indexes;
+    }
 
     private static async Task<IReadOnlyList<int>> RecordedVersionsAsync(NpgsqlDataSource dataSource)
     {
