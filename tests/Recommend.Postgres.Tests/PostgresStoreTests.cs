@@ -167,16 +167,8 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
     [Fact]
     public async Task Rebuilding_the_recent_events_index_keeps_events_readable_and_writable_while_it_waits_for_a_writer()
     {
-        var connectionString = await cluster.CreateDatabaseAsync();
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await new PostgresMigrator(dataSource).MigrateAsync(upToVersion: 11, None);
-        // An open write transaction on events, as a replica recording a batch: the index build must wait for it.
-        await using var writer = await dataSource.OpenConnectionAsync();
-        await using var openBatch = await writer.BeginTransactionAsync();
-        await InsertEventAsync(writer, "e-open", openBatch);
-
-        var migrating = new PostgresMigrator(dataSource).MigrateAsync(None);
-        await SessionLocks.WaitUntilASessionWaitsForALockAsync(writer);
+        await using var dataSource = NpgsqlDataSource.Create(await cluster.CreateDatabaseAsync());
+        await using var blocked = await StartMigrationBehindAnOpenWriteAsync(dataSource, None);
 
         // Meanwhile other sessions read and record events without queueing behind the rebuild.
         await using (var other = await dataSource.OpenConnectionAsync())
@@ -186,13 +178,12 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
             await using var read = new NpgsqlCommand("select count(*) from events where user_id = 'u' and occurred_at <= now()", other);
             Assert.Equal(1L, await read.ExecuteScalarAsync());
         }
-        Assert.False(migrating.IsCompleted);
-        await openBatch.CommitAsync();
-        await migrating.WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.False(blocked.Migrating.IsCompleted);
+        await blocked.OpenBatch.CommitAsync();
+        await blocked.Migrating.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(PostgresMigrator.Migrations.Select(m => m.Version), await RecordedVersionsAsync(dataSource));
-        Assert.Equal([("events_user_recent", "CREATE INDEX events_user_recent ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", true)],
-            await RecentEventsIndexesAsync(dataSource));
+        Assert.Equal([RecentEventsIndex("events_user_recent", valid: true)], await RecentEventsIndexesAsync(dataSource));
     }
 
     [Fact]
@@ -203,29 +194,21 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
         await using var first = NpgsqlDataSource.Create(connectionString);
         // Another replica, with sessions of its own: it would wait forever for a lock the cancelled one kept.
         await using var next = NpgsqlDataSource.Create(connectionString);
-        await new PostgresMigrator(first).MigrateAsync(upToVersion: 11, None);
-        await using (var writer = await first.OpenConnectionAsync())
+        using var cancellation = new CancellationTokenSource();
+        await using (var blocked = await StartMigrationBehindAnOpenWriteAsync(first, cancellation.Token))
         {
-            await using var openBatch = await writer.BeginTransactionAsync();
-            await InsertEventAsync(writer, "e-open", openBatch);
-            using var cancellation = new CancellationTokenSource();
-            var migrating = new PostgresMigrator(first).MigrateAsync(cancellation.Token);
-            await SessionLocks.WaitUntilASessionWaitsForALockAsync(writer);
-
             await cancellation.CancelAsync();
 
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => migrating);
-            await openBatch.CommitAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => blocked.Migrating);
+            await blocked.OpenBatch.CommitAsync();
         }
         // The interrupted concurrent build left its index behind, unusable.
-        Assert.Contains(("events_user_recent_covering", "CREATE INDEX events_user_recent_covering ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", false),
-            await RecentEventsIndexesAsync(next));
+        Assert.Contains(RecentEventsIndex("events_user_recent_covering", valid: false), await RecentEventsIndexesAsync(next));
 
         var applied = await new PostgresMigrator(next).MigrateAsync(None).WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal([12], applied.Select(m => m.Version));
-        Assert.Equal([("events_user_recent", "CREATE INDEX events_user_recent ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", true)],
-            await RecentEventsIndexesAsync(next));
+        Assert.Equal([RecentEventsIndex("events_user_recent", valid: true)], await RecentEventsIndexesAsync(next));
     }
 
     [Fact]
@@ -267,6 +250,36 @@ public sealed class PostgresStoreTests(PostgresCluster cluster)
         insert.Parameters.AddWithValue("id", eventId);
         await insert.ExecuteNonQueryAsync();
     }
+
+    /// <summary>A write transaction on events left open, and the migrations from 0012 on waiting for it.</summary>
+    private sealed record BlockedMigration(NpgsqlConnection Writer, NpgsqlTransaction OpenBatch, Task<IReadOnlyList<Migration>> Migrating)
+        : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await OpenBatch.DisposeAsync();
+            await Writer.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// Migrates a new database to version 11, opens a write transaction on events, as a replica recording a batch, and
+    /// starts the remaining migrations; returns once 0012's index build waits for that transaction.
+    /// </summary>
+    private static async Task<BlockedMigration> StartMigrationBehindAnOpenWriteAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await new PostgresMigrator(dataSource).MigrateAsync(upToVersion: 11, None);
+        var writer = await dataSource.OpenConnectionAsync();
+        var openBatch = await writer.BeginTransactionAsync();
+        await InsertEventAsync(writer, "e-open", openBatch);
+        var migrating = new PostgresMigrator(dataSource).MigrateAsync(ct);
+        await SessionLocks.WaitUntilASessionWaitsForALockAsync(writer);
+        return new BlockedMigration(writer, openBatch, migrating);
+    }
+
+    /// <summary>Migration 0012's covering index under <paramref name="name"/>, as <see cref="RecentEventsIndexesAsync"/> lists it.</summary>
+    private static (string Name, string Definition, bool Valid) RecentEventsIndex(string name, bool valid) =>
+        (name, $"CREATE INDEX {name} ON public.events USING btree (user_id, occurred_at DESC, type, product_id)", valid);
 
     /// <summary>The indexes on events whose name starts with events_user_recent: name, definition, usable.</summary>
     private static async Task<IReadOnlyList<(string Name, string Definition, bool Valid)>> RecentEventsIndexesAsync(NpgsqlDataSource dataSource)
