@@ -21,7 +21,6 @@ psql -c "insert into events select 'e' || i, 1 + i % 4, 'u' || (i * 7919 % 50000
   now() - (i || ' seconds')::interval, null, null from generate_series(1::bigint, $events) i;" -c "vacuum analyze events;"
 echo "loaded $events events in $(seconds "$started") s"
 echo "insert into events values ('w' || :client_id || '-' || random(), 1, 'u1', 'p1', 1, 1, now(), null, null);" > "$work/insert.sql"
-chmod -R a+rwX "$work"
 
 for way in transaction concurrently; do
   psql -c "drop index if exists events_user_recent;" -c "create index events_user_recent on events (user_id, occurred_at desc);"
