@@ -2,24 +2,17 @@
 #   serve NAME PORT [extra host arguments…]   — a host on PORT (HTTP on PORT+1000), data in $work/NAME, waits until SERVING
 #                                               and its first learned model is published (steady state: nothing trains during a run)
 #   cli ARGS…                                 — the built CLI
-#   start_postgres PORT                       — a throwaway PostgreSQL cluster as the postgres user (it refuses to run as root)
+#   start_postgres PORT                       — a throwaway PostgreSQL cluster (bench-postgres.sh)
 # The caller's trap must call stop_hosts (which also stops the cluster) and remove $work.
 work=$(mktemp -d)
 out="$work/build"
 pids=()
+source "$(dirname "${BASH_SOURCE[0]}")/bench-postgres.sh"
 stop_hosts() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # Before the caller removes their directories: a host saves its index as it stops.
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ -n "${pgdata:-}" ] && runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" stop -m fast >/dev/null 2>&1 || true
-}
-
-start_postgres() { # port
-  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-  pgdata="$work/pg"
-  mkdir -p "$pgdata" && chown postgres "$work" "$pgdata"
-  runuser -u postgres -- "$pgbin/initdb" -D "$pgdata" -A trust -U postgres >/dev/null
-  runuser -u postgres -- "$pgbin/pg_ctl" -D "$pgdata" -o "-p $1 -k $work -c listen_addresses=127.0.0.1" -w start >/dev/null
+  stop_postgres
 }
 
 dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/dev/null

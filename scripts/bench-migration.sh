@@ -7,8 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-5000000}
-trap 'stop_hosts; rm -rf "$work"' EXIT
-source scripts/bench-host.sh
+work=$(mktemp -d)
+source scripts/bench-postgres.sh
+trap 'stop_postgres; rm -rf "$work"' EXIT
 port=55434
 start_postgres $port
 psql() { PGOPTIONS="-c client_min_messages=warning" "$pgbin/psql" -h 127.0.0.1 -p $port -U postgres -v ON_ERROR_STOP=1 -q "$@"; }
