@@ -47,13 +47,12 @@ public sealed partial class PostgresStore : IItemModelStore
             var info = (await connection.QueryFirstOrDefaultAsync<ItemModelRows.InfoRow>(new CommandDefinition(
                 $"select {ItemModelRows.InfoColumns} from item_models order by version desc limit 1", transaction: transaction, cancellationToken: ct)))?.ToInfo();
             if (info is null) return null;
-            var rows = new Dictionary<string, ItemNeighbour[]>(info.Products, StringComparer.Ordinal);
-            var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+            var model = new ItemToItemModel.Builder(info.Products, info.Neighbours);
             await using var command = new NpgsqlCommand("select product_id, neighbours from item_model_rows where version = @version", connection, transaction);
             command.Parameters.AddWithValue("version", info.Version);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) rows[reader.GetString(0)] = ItemModelRows.Decode(reader.GetFieldValue<byte[]>(1), ids);
-            return new ItemToItemModel(info, rows);
+            while (await reader.ReadAsync(ct)) ItemModelRows.AddRow(model, reader.GetString(0), reader.GetFieldValue<byte[]>(1));
+            return model.Build(info);
         }, ct);
 
     public Task<ItemModelInfo> PublishModelAsync(ItemToItemModel model, CancellationToken ct) =>

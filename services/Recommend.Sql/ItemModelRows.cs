@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using System.Text;
 using Recommend.Core.Learning;
 
@@ -28,19 +27,22 @@ public static class ItemModelRows
         return buffer.ToArray();
     }
 
-    /// <param name="ids">Ids decoded so far: each product id is held once however many lists name it.</param>
-    public static ItemNeighbour[] Decode(byte[] blob, Dictionary<string, string> ids)
+    /// <summary>Adds the source's stored row to the model being loaded, without an object per neighbour.</summary>
+    public static void AddRow(ItemToItemModel.Builder model, string source, byte[] blob)
     {
-        using var reader = new BinaryReader(new MemoryStream(blob), Encoding.UTF8);
-        var neighbours = new ItemNeighbour[reader.Read7BitEncodedInt()];
-        for (var i = 0; i < neighbours.Length; i++)
+        model.StartRow(source);
+        using var stream = new MemoryStream(blob, writable: false);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        Span<char> buffer = stackalloc char[128];
+        var count = reader.Read7BitEncodedInt();
+        for (var i = 0; i < count; i++)
         {
-            var id = reader.ReadString();
-            ref var shared = ref CollectionsMarshal.GetValueRefOrAddDefault(ids, id, out _);
-            shared ??= id;
-            neighbours[i] = new ItemNeighbour(shared, reader.ReadSingle());
+            var length = reader.Read7BitEncodedInt();
+            var utf8 = blob.AsSpan((int)stream.Position, length);
+            stream.Seek(length, SeekOrigin.Current);
+            var id = utf8.Length <= buffer.Length ? buffer : new char[utf8.Length];
+            model.Add(id[..Encoding.UTF8.GetChars(utf8, id)], reader.ReadSingle());
         }
-        return neighbours;
     }
 
     /// <summary>The stored description of a model, as both stores keep it.</summary>

@@ -48,15 +48,14 @@ public sealed partial class SqliteStore : IItemModelStore
             var info = (await connection.QueryFirstOrDefaultAsync<ItemModelRows.InfoRow>(new CommandDefinition(
                 $"SELECT {ItemModelRows.InfoColumns} FROM item_models ORDER BY version DESC LIMIT 1", transaction: transaction, cancellationToken: ct)))?.ToInfo();
             if (info is null) return null;
-            var rows = new Dictionary<string, ItemNeighbour[]>(info.Products, StringComparer.Ordinal);
-            var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+            var model = new ItemToItemModel.Builder(info.Products, info.Neighbours);
             await using var command = connection.CreateCommand();
             command.Transaction = transaction;
             command.CommandText = "SELECT product_id, neighbours FROM item_model_rows WHERE version = $version";
             command.Parameters.AddWithValue("$version", info.Version);
             await using var reader = await command.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) rows[reader.GetString(0)] = ItemModelRows.Decode((byte[])reader.GetValue(1), ids);
-            return new ItemToItemModel(info, rows);
+            while (await reader.ReadAsync(ct)) ItemModelRows.AddRow(model, reader.GetString(0), (byte[])reader.GetValue(1));
+            return model.Build(info);
         }, ct);
 
     public Task<ItemModelInfo> PublishModelAsync(ItemToItemModel model, CancellationToken ct) =>

@@ -17,11 +17,16 @@ public abstract class ItemModelStoreContract<TStore> where TStore : IItemModelSt
 
     protected abstract Task<TStore> CreateStoreAsync();
 
+    /// <summary>Product ids in several scripts, and one longer than a loader's stack buffer.</summary>
     private static ItemToItemModel Model(string tag, int products) => new(
         new ItemModelInfo(0, T0, $"test {tag}", products, products * 2L, 1234, TimeSpan.FromMilliseconds(1500)),
         Enumerable.Range(0, products).ToDictionary(
             p => $"{tag}-{p}",
-            p => new[] { new ItemNeighbour($"{tag}-{(p + 1) % products}", 0.75f), new ItemNeighbour($"naïve-ü-{p}", 1e-6f) },
+            p => new[]
+            {
+                new ItemNeighbour($"{tag}-{(p + 1) % products}", 0.75f),
+                new ItemNeighbour(p == 0 ? new string('長', 200) : $"naïve-ü-{p}", 1e-6f),
+            },
             StringComparer.Ordinal));
 
     [Fact]

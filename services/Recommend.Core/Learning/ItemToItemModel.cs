@@ -28,40 +28,15 @@ public sealed class ItemToItemModel
     private readonly float[] _weights;
 
     public ItemToItemModel(ItemModelInfo info, IReadOnlyDictionary<string, ItemNeighbour[]> rows)
+        : this(info, Builder.Of(rows))
+    {
+    }
+
+    private ItemToItemModel(ItemModelInfo info, Builder built)
     {
         Info = info;
-        _positions = new Dictionary<string, int>(rows.Count, StringComparer.Ordinal);
-        var products = new List<string>(rows.Count);
-        int PositionOf(string id)
-        {
-            ref var position = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_positions, id, out var known);
-            if (!known)
-            {
-                position = products.Count;
-                products.Add(id);
-            }
-            return position;
-        }
-        // Sources first, in the given order, so a row's position is its source's.
-        foreach (var source in rows.Keys) PositionOf(source);
-        SourceCount = products.Count;
-        _rowStart = new int[SourceCount + 1];
-        var entries = 0L;
-        foreach (var row in rows.Values) entries += row.Length;
-        _neighbourPositions = new int[entries];
-        _weights = new float[entries];
-        var next = 0;
-        foreach (var (source, row) in rows)
-        {
-            _rowStart[_positions[source]] = next;
-            foreach (var neighbour in row)
-            {
-                _neighbourPositions[next] = PositionOf(neighbour.ProductId);
-                _weights[next++] = neighbour.Weight;
-            }
-        }
-        _rowStart[SourceCount] = next;
-        _products = [.. products];
+        (_products, _positions, _rowStart, _neighbourPositions, _weights) = built.Arrays();
+        SourceCount = _rowStart.Length - 1;
     }
 
     private ItemToItemModel(ItemModelInfo info, ItemToItemModel rows)
@@ -112,6 +87,112 @@ public sealed class ItemToItemModel
 
     /// <summary>Every source with its neighbours, for storing the model.</summary>
     public IEnumerable<(string ProductId, IReadOnlyList<ItemNeighbour> Neighbours)> Rows => Sources.Select(id => (id, NeighboursOf(id)));
+
+    /// <summary>
+    /// Builds a model row by row straight into its flat arrays. A store loading a million rows thus leaves no row
+    /// objects behind: garbage that outlives a few collections ends up in gen2, and a gen2 half free space is
+    /// compacted, with every request paused while it is (docs/benchmarks.md).
+    /// </summary>
+    public sealed class Builder
+    {
+        private readonly Dictionary<string, int> _positions;
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _byChars;
+        private readonly List<string> _products;
+        /// <summary>The position (in order of first mention) of each row's source, by row.</summary>
+        private readonly List<int> _rowSources;
+        private readonly List<int> _rowStart;
+        private int[] _neighbourPositions;
+        private float[] _weights;
+        private int _entries;
+        private bool _built;
+
+        /// <param name="sources">Expected rows, and <paramref name="entries"/> neighbours over all of them: the arrays are
+        /// sized for them and grow beyond.</param>
+        public Builder(int sources, long entries)
+        {
+            _positions = new Dictionary<string, int>(sources, StringComparer.Ordinal);
+            _byChars = _positions.GetAlternateLookup<ReadOnlySpan<char>>();
+            _products = new List<string>(sources);
+            _rowSources = new List<int>(sources);
+            _rowStart = new List<int>(sources + 1);
+            _neighbourPositions = new int[entries];
+            _weights = new float[entries];
+        }
+
+        internal static Builder Of(IReadOnlyDictionary<string, ItemNeighbour[]> rows)
+        {
+            var builder = new Builder(rows.Count, rows.Values.Sum(row => (long)row.Length));
+            foreach (var (source, row) in rows)
+            {
+                builder.StartRow(source);
+                foreach (var neighbour in row) builder.Add(neighbour.ProductId, neighbour.Weight);
+            }
+            return builder;
+        }
+
+        /// <summary>Starts the source's row: the neighbours added next are its own, by descending weight, negative ones last.</summary>
+        public void StartRow(string source)
+        {
+            _rowSources.Add(PositionOf(source));
+            _rowStart.Add(_entries);
+        }
+
+        public void Add(ReadOnlySpan<char> productId, float weight)
+        {
+            if (_rowStart.Count == 0) throw new InvalidOperationException("Start a row before adding neighbours to it.");
+            if (_entries == _neighbourPositions.Length)
+            {
+                var grown = Math.Max(16, _entries * 2);
+                Array.Resize(ref _neighbourPositions, grown);
+                Array.Resize(ref _weights, grown);
+            }
+            _neighbourPositions[_entries] = PositionOf(productId);
+            _weights[_entries++] = weight;
+        }
+
+        public ItemToItemModel Build(ItemModelInfo info) => new(info, this);
+
+        private int PositionOf(ReadOnlySpan<char> productId)
+        {
+            if (_byChars.TryGetValue(productId, out var position)) return position;
+            var id = productId.ToString();
+            _positions.Add(id, _products.Count);
+            _products.Add(id);
+            return _products.Count - 1;
+        }
+
+        /// <summary>Renumbers the products so that sources come first in row order (a row's position is its source's).</summary>
+        internal (string[] Products, Dictionary<string, int> Positions, int[] RowStart, int[] Neighbours, float[] Weights) Arrays()
+        {
+            if (_built) throw new InvalidOperationException("A builder builds one model.");
+            _built = true;
+            var renumbered = new int[_products.Count];
+            Array.Fill(renumbered, -1);
+            for (var row = 0; row < _rowSources.Count; row++)
+            {
+                ref var position = ref renumbered[_rowSources[row]];
+                if (position >= 0) throw new InvalidOperationException($"Product '{_products[_rowSources[row]]}' has two rows.");
+                position = row;
+            }
+            var next = _rowSources.Count;
+            for (var p = 0; p < renumbered.Length; p++)
+                if (renumbered[p] < 0) renumbered[p] = next++;
+            var products = new string[_products.Count];
+            for (var p = 0; p < products.Length; p++)
+            {
+                products[renumbered[p]] = _products[p];
+                System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_positions, _products[p]) = renumbered[p];
+            }
+            for (var i = 0; i < _entries; i++) _neighbourPositions[i] = renumbered[_neighbourPositions[i]];
+            if (_entries < _neighbourPositions.Length)
+            {
+                Array.Resize(ref _neighbourPositions, _entries);
+                Array.Resize(ref _weights, _entries);
+            }
+            _rowStart.Add(_entries);
+            return (products, _positions, [.. _rowStart], _neighbourPositions, _weights);
+        }
+    }
 }
 
 /// <summary>

@@ -47,4 +47,36 @@ public class ItemToItemModelTests
         Assert.Equal(8, published.Info.Version);
         Assert.Equal(model.NeighboursOf("mug"), published.NeighboursOf("mug"));
     }
+
+    [Fact]
+    public void A_builder_fed_row_by_row_makes_the_same_model_and_grows_past_its_size_hint()
+    {
+        var builder = new ItemToItemModel.Builder(sources: 0, entries: 0);
+        builder.StartRow("mug");
+        foreach (var (id, weight) in new[] { ("cup", 0.9f), ("saucer", 0.4f), ("teapot", -0.2f) }) builder.Add(id.AsSpan(), weight);
+        builder.StartRow("cup");
+        builder.Add("mug", 0.8f);
+
+        var built = builder.Build(Info);
+        var expected = Model();
+
+        Assert.Equal(expected.Sources, built.Sources);
+        Assert.Equal(expected.Size, built.Size);
+        Assert.Equal(Enumerable.Range(0, expected.Size).Select(expected.ProductAt), Enumerable.Range(0, built.Size).Select(built.ProductAt));
+        foreach (var source in expected.Sources) Assert.Equal(expected.NeighboursOf(source), built.NeighboursOf(source));
+        Assert.False(built.TryGetRow("saucer", out _, out _));
+    }
+
+    [Fact]
+    public void A_builder_refuses_a_second_row_for_a_product_and_a_neighbour_without_a_row()
+    {
+        var builder = new ItemToItemModel.Builder(sources: 2, entries: 2);
+        Assert.Throws<InvalidOperationException>(() => builder.Add("cup", 0.5f));
+        builder.StartRow("mug");
+        builder.Add("cup", 0.5f);
+        builder.StartRow("mug");
+
+        var error = Assert.Throws<InvalidOperationException>(() => builder.Build(Info));
+        Assert.Contains("'mug'", error.Message);
+    }
 }
