@@ -17,7 +17,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
     private readonly Dictionary<string, int> _rowOf = new(StringComparer.Ordinal);
     // Rows per category (row numbers, kept right when a delete moves a row), so a category scan reads no other row.
-    private readonly Dictionary<string, HashSet<int>> _inCategory = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, CategoryRows> _inCategory = new(StringComparer.Ordinal);
     private readonly RowVectors _vectors = new(dimension, precision, InitialCapacity);
     private string[] _ids = new string[InitialCapacity];
     private string[] _categories = new string[InitialCapacity];
@@ -43,16 +43,15 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
                     EnsureCapacity(_count + 1);
                     row = _count++;
                     _rowOf.Add(record.ProductId, row);
-                    JoinCategory(row, record.Category);
+                    _categories[row] = JoinCategory(row, record.Category);
                 }
                 else if (!string.Equals(_categories[row], record.Category, StringComparison.Ordinal))
                 {
                     LeaveCategory(row, _categories[row]);
-                    JoinCategory(row, record.Category);
+                    _categories[row] = JoinCategory(row, record.Category);
                 }
                 _vectors.Write(row, record.Vector);
                 _ids[row] = record.ProductId;
-                _categories[row] = record.Category;
                 _prices[row] = record.Price;
                 _inStock[row] = record.InStock;
                 _titles[row] = record.Title;
@@ -99,6 +98,20 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         try
         {
             return _rowOf.ContainsKey(productId);
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+    }
+
+    /// <summary>The rows' own copy of the product id, or the id itself: a structure keyed by id shares it instead of holding another.</summary>
+    public string SharedId(string productId)
+    {
+        _lock.EnterReadLock();
+        try
+        {
+            return _rowOf.TryGetValue(productId, out var row) ? _ids[row] : productId;
         }
         finally
         {
@@ -377,11 +390,22 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
             top.Add(candidate);
     }
 
-    private void JoinCategory(int row, string category)
+    /// <summary>Adds the row to its category's rows; returns the category's name as the rows hold it.</summary>
+    private string JoinCategory(int row, string category)
     {
         if (!_inCategory.TryGetValue(category, out var members))
-            _inCategory[category] = members = [];
+            _inCategory[category] = members = new CategoryRows(category);
         members.Add(row);
+        return members.Name;
+    }
+
+    /// <summary>
+    /// A category's rows, with the one copy of its name every row shares: a million rows in a few hundred categories
+    /// are a few hundred strings, not a million, for every full collection to mark.
+    /// </summary>
+    private sealed class CategoryRows(string name) : HashSet<int>
+    {
+        public string Name { get; } = name;
     }
 
     private void LeaveCategory(int row, string category)

@@ -60,7 +60,8 @@ internal sealed class GraphKeys
         }
     }
 
-    public static GraphKeys Load(BinaryReader reader)
+    /// <param name="share">Returns the copy of an id that the rest of the index already holds, so each id is in memory once.</param>
+    public static GraphKeys Load(BinaryReader reader, Func<string, string> share)
     {
         var next = reader.ReadUInt64();
         var count = reader.ReadInt32();
@@ -70,7 +71,7 @@ internal sealed class GraphKeys
         for (var i = 0; i < count; i++)
         {
             var key = reader.ReadUInt64();
-            var productId = reader.ReadString();
+            var productId = share(reader.ReadString());
             if (key >= next || !keys._keyOf.TryAdd(productId, key))
                 throw new InvalidDataException("The graph key map is damaged.");
             keys._productOf[key] = productId;

@@ -64,7 +64,7 @@ internal sealed record GraphSnapshot(
     }
 
     /// <summary>Loads both files after checking their checksums; throws when either is missing, damaged or inconsistent.</summary>
-    public (HnswGraph Graph, GraphKeys Keys) Load(string directory, GraphSettings settings)
+    public (HnswGraph Graph, GraphKeys Keys) Load(string directory, GraphSettings settings, Func<string, string> shareId)
     {
         var graphPath = Path.Combine(directory, GraphFileName);
         var keysPath = Path.Combine(directory, KeysFileName);
@@ -72,7 +72,7 @@ internal sealed record GraphSnapshot(
             throw new GraphException("the saved graph does not match its checksum");
         GraphKeys keys;
         using (var reader = new BinaryReader(File.OpenRead(keysPath)))
-            keys = GraphKeys.Load(reader);
+            keys = GraphKeys.Load(reader, shareId);
         var graph = HnswGraph.Load(graphPath, settings, Dimension);
         if (graph.Count != Nodes || keys.Count != Nodes)
         {

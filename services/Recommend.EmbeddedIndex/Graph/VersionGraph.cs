@@ -158,7 +158,7 @@ internal sealed class VersionGraph : IDisposable
         ReadyGraph ready;
         try
         {
-            var (graph, keys) = snapshot.Load(_directory, _policy.Settings);
+            var (graph, keys) = snapshot.Load(_directory, _policy.Settings, _rows.SharedId);
             ready = new ReadyGraph(graph, keys);
         }
         catch (Exception e) when (e is GraphException or IOException or InvalidDataException or EndOfStreamException)
