@@ -23,7 +23,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
     private string[] _categories = new string[InitialCapacity];
     private double[] _prices = new double[InitialCapacity];
     private bool[] _inStock = new bool[InitialCapacity];
-    private string[] _titles = new string[InitialCapacity];
+    private readonly Utf8Texts _titles = new(InitialCapacity);
     private int _count;
 
     public int Dimension { get; } = dimension;
@@ -54,7 +54,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
                 _ids[row] = record.ProductId;
                 _prices[row] = record.Price;
                 _inStock[row] = record.InStock;
-                _titles[row] = record.Title;
+                _titles.Set(row, record.Title);
             }
         }
         finally
@@ -83,7 +83,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
                 // Release the strings of the vacated row to the GC.
                 Array.Clear(_ids, last, 1);
                 Array.Clear(_categories, last, 1);
-                Array.Clear(_titles, last, 1);
+                _titles.Clear(last);
             }
         }
         finally
@@ -367,7 +367,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         {
             var records = new List<VectorRecord>(_count);
             for (var row = 0; row < _count; row++)
-                records.Add(new VectorRecord(_ids[row], _vectors.Copy(row, 1), _categories[row], _prices[row], _inStock[row], _titles[row]));
+                records.Add(new VectorRecord(_ids[row], _vectors.Copy(row, 1), _categories[row], _prices[row], _inStock[row], _titles.Get(row)));
             return records;
         }
         finally
@@ -434,7 +434,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         _categories[to] = _categories[from];
         _prices[to] = _prices[from];
         _inStock[to] = _inStock[from];
-        _titles[to] = _titles[from];
+        _titles.Move(from, to);
         _rowOf[_ids[to]] = to;
     }
 
@@ -448,6 +448,6 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         Array.Resize(ref _categories, capacity);
         Array.Resize(ref _prices, capacity);
         Array.Resize(ref _inStock, capacity);
-        Array.Resize(ref _titles, capacity);
+        _titles.Resize(capacity);
     }
 }
