@@ -110,13 +110,16 @@ public sealed class ItemToItemModel
         /// sized for them and grow beyond.</param>
         public Builder(int sources, long entries)
         {
+            sources = Math.Clamp(sources, 0, 1 << 24);
             _positions = new Dictionary<string, int>(sources, StringComparer.Ordinal);
             _byChars = _positions.GetAlternateLookup<ReadOnlySpan<char>>();
             _products = new List<string>(sources);
             _rowSources = new List<int>(sources);
             _rowStart = new List<int>(sources + 1);
-            _neighbourPositions = new int[entries];
-            _weights = new float[entries];
+            // A size hint only (a stored model's description): a wrong one costs a copy, never a failure.
+            var expected = (int)Math.Clamp(entries, 0, 1 << 28);
+            _neighbourPositions = new int[expected];
+            _weights = new float[expected];
         }
 
         internal static Builder Of(IReadOnlyDictionary<string, ItemNeighbour[]> rows)
