@@ -69,8 +69,8 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     /// neighbour cosine, then id): the order they are hydrated in.
     /// </summary>
     /// <remarks>
-    /// One list sorted in place: the LINQ OrderBy/ThenBy chain it replaces allocated a key array per level on every
-    /// call, about a tenth of what a <c>Recommend</c> call allocated at 1 M products (docs/benchmarks.md).
+    /// One list sorted in place with one comparison: a LINQ OrderBy/ThenBy chain allocates a key array per level on
+    /// every call, about a tenth of what a <c>Recommend</c> call allocated at 1 M products (docs/benchmarks.md).
     /// </remarks>
     public List<(Candidate Candidate, double Score)> Ranked()
     {
