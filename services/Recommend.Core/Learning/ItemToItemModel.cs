@@ -136,11 +136,16 @@ public sealed class ItemToItemModel
         /// <summary>Starts the source's row: the neighbours added next are its own, by descending weight, negative ones last.</summary>
         public void StartRow(string source)
         {
-            _rowSources.Add(PositionOf(source));
+            _rowSources.Add(PositionOf(source, source));
             _rowStart.Add(_entries);
         }
 
-        public void Add(ReadOnlySpan<char> productId, float weight)
+        public void Add(ReadOnlySpan<char> productId, float weight) => Add(productId, null, weight);
+
+        /// <summary>As the span overload, keeping <paramref name="productId"/> itself when the id is new.</summary>
+        public void Add(string productId, float weight) => Add(productId, productId, weight);
+
+        private void Add(ReadOnlySpan<char> productId, string? asString, float weight)
         {
             if (_rowStart.Count == 0) throw new InvalidOperationException("Start a row before adding neighbours to it.");
             if (_entries == _neighbourPositions.Length)
@@ -149,16 +154,17 @@ public sealed class ItemToItemModel
                 Array.Resize(ref _neighbourPositions, grown);
                 Array.Resize(ref _weights, grown);
             }
-            _neighbourPositions[_entries] = PositionOf(productId);
+            _neighbourPositions[_entries] = PositionOf(productId, asString);
             _weights[_entries++] = weight;
         }
 
         public ItemToItemModel Build(ItemModelInfo info) => new(info, this);
 
-        private int PositionOf(ReadOnlySpan<char> productId)
+        /// <param name="asString">The id as a string already, kept instead of a copy when the id is new.</param>
+        private int PositionOf(ReadOnlySpan<char> productId, string? asString)
         {
             if (_byChars.TryGetValue(productId, out var position)) return position;
-            var id = productId.ToString();
+            var id = asString ?? productId.ToString();
             _positions.Add(id, _products.Count);
             _products.Add(id);
             return _products.Count - 1;

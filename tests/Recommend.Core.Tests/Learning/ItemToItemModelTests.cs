@@ -68,7 +68,7 @@ public class ItemToItemModelTests
     }
 
     [Fact]
-    public void A_builder_refuses_a_second_row_for_a_product_and_a_neighbour_without_a_row()
+    public void A_builder_refuses_a_neighbour_before_any_row_and_a_second_row_for_a_product()
     {
         var builder = new ItemToItemModel.Builder(sources: 2, entries: 2);
         Assert.Throws<InvalidOperationException>(() => builder.Add("cup", 0.5f));
