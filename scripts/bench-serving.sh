@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serving latency at a fixed request rate on the bundled catalog: SimilarProducts and Recommend, p50/p90/p99,
 # first on the embedded default (SQLite + embedded index), then with the PostgreSQL history store. The last column is
-# the host's CPU time over the run (warm-up included) divided by the requests sent.
+# the host's CPU time over the run (warm-up included) divided by the requests sent; PostgreSQL's own is not in it.
 # Usage: scripts/bench-serving.sh [rate=200] [seconds=30]
 set -euo pipefail
 cd "$(dirname "$0")/.."
