@@ -4,7 +4,7 @@ using System.Text.Json;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex;
 
-// Usage: Recommend.EmbeddedIndex.Bench PRODUCTS DIMENSION PRECISION [QUERIES] [EXPANSION_SEARCH] [DIRECTORY] [ROW_PRECISION]
+// Usage: Recommend.EmbeddedIndex.Bench PRODUCTS DIMENSION PRECISION [QUERIES] [EXPANSION_SEARCH] [DIRECTORY] [ROW_PRECISION] [BUILD_THREADS]
 // One configuration per process, so resident memory belongs to it alone. Prints one JSON line of results.
 var products = int.Parse(args[0]);
 var dimension = int.Parse(args[1]);
@@ -14,6 +14,8 @@ var expansionSearch = args.Length > 4 ? int.Parse(args[4]) : new EmbeddedIndexOp
 var directory = args.Length > 5 && args[5] != "-" ? args[5] : Path.Combine(Path.GetTempPath(), $"recommend-index-bench-{products}-{dimension}-{precision}");
 // The exact rows of the measured pass; the ground truth always comes from f32 rows.
 var rowPrecision = args.Length > 6 ? Enum.Parse<VectorPrecision>(args[6], ignoreCase: true) : VectorPrecision.F32;
+// 0 = the host's default (one fewer than the cores); all cores when nothing else runs, for the largest builds.
+var buildThreads = args.Length > 7 ? int.Parse(args[7]) : 0;
 if (Directory.Exists(directory))
     Directory.Delete(directory, recursive: true);
 var ct = CancellationToken.None;
@@ -45,7 +47,7 @@ using (var exact = EmbeddedVectorIndex.Open(directory, new EmbeddedIndexOptions 
 var bandwidth = ReadBandwidthGBs((long)products * dimension);
 
 // 2. Reopen with the graph: it is built in the background, then searched.
-var options = new EmbeddedIndexOptions { Precision = precision, ExactSearchBelow = 1, ExpansionSearch = expansionSearch, RowPrecision = rowPrecision };
+var options = new EmbeddedIndexOptions { Precision = precision, ExactSearchBelow = 1, ExpansionSearch = expansionSearch, RowPrecision = rowPrecision, BuildThreads = buildThreads };
 var buildClock = Stopwatch.StartNew();
 long graphBytes;
 Dictionary<string, Latency> graphLatency;
@@ -141,8 +143,9 @@ static long ResidentBytes() => StatusKilobytes("VmRSS:") * 1024;
 
 static long PeakResidentBytes() => StatusKilobytes("VmHWM:") * 1024;
 
+// A tab follows the name, then spaces pad the value to eight digits: none are left from 10,000,000 kB on.
 static long StatusKilobytes(string field) =>
-    long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+    long.Parse(File.ReadLines("/proc/self/status").First(l => l.StartsWith(field)).Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)[1]);
 
 internal sealed record Latency(double P50Ms, double P99Ms);
 
