@@ -2,6 +2,7 @@
 #   serve NAME PORT [extra host arguments…]   — a host on PORT (HTTP on PORT+1000), data in $work/NAME, waits until SERVING
 #                                               and its first learned model is published (steady state: nothing trains during a run)
 #   cli ARGS…                                 — the built CLI
+#   host_cpu_ms PID                           — a host's CPU time so far (utime + stime, all threads), in ms
 #   start_postgres PORT                       — a throwaway PostgreSQL cluster (bench-postgres.sh)
 # The caller's trap must call stop_hosts (which also stops the cluster) and remove $work.
 work=$(mktemp -d)
@@ -19,6 +20,7 @@ dotnet build services/Recommend.Api -c Release --artifacts-path "$out" -v q >/de
 dotnet build services/Recommend.Cli -c Release --artifacts-path "$out" -v q >/dev/null
 api="$out/bin/Recommend.Api/release/Recommend.Api.dll"
 cli() { dotnet "$out/bin/Recommend.Cli/release/Recommend.Cli.dll" "$@"; }
+host_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
 
 serve() { # name port extra-args...
   local name=$1 port=$2; shift 2

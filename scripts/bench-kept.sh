@@ -34,7 +34,6 @@ until cli health --server "$server" 2>/dev/null | grep -q '^Serving'; do sleep 1
 until grep -q 'Serving item-to-item model\|Published item-to-item model' "$work/host.log"; do sleep 1; done
 echo "host serving; $(grep VmRSS "/proc/$host_pid/status" | tr -s ' \t' ' ')"
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$host_pid/stat"; }
 gc() { curl -s "$metrics" | grep -E '^dotnet_gc_(collections_total|pause_time_seconds_total|heap_total_allocated_bytes_total)' \
   | sed -E -e 's/^dotnet_gc_//' -e 's/\{otel_scope_name="System.Runtime",gc_heap_generation="(gen[0-9])"\}/_\1/' -e 's/\{otel_scope_name="System.Runtime"\}//' \
   | awk '{print $1 "=" $2}' | tr '\n' ' '; }
@@ -65,19 +64,18 @@ for histogram in ("handler", "request"):
                                           if total else "no calls recorded"))
 PY
 }
-ticks_per_second=$(getconf CLK_TCK)
 for run in $runs; do
   call=${run%%:*} rate=${run##*:}
   method=$(case $call in similar) echo SimilarProducts ;; recommend) echo Recommend ;; search) echo SearchProducts ;;
     bought-together) echo FrequentlyBoughtTogether ;; trending) echo Trending ;; health) echo Check ;;
     events) echo RecordEvents ;; upsert) echo UpsertProducts ;; esac)
   buckets "$method" >"$work/buckets.before"
-  before=$(cpu_ticks)
+  before=$(host_cpu_ms $host_pid)
   echo "gc before: $(gc)"
   cli bench --server "$server" --call "$call" --rate "$rate" --seconds "$seconds" --warmup 5 \
     --products "$kept/shop/products.jsonl.gz" --history "${BENCH_HISTORY:-$kept/buyers.csv.gz}" | tail -1
   echo "gc after:  $(gc)"
   buckets "$method" >"$work/buckets.after"
   server_split "$work/buckets.before" "$work/buckets.after"
-  echo "host CPU per request: $(python3 -c "print(round(($(cpu_ticks) - $before) * 1000 / $ticks_per_second / ($rate * ($seconds + 5)), 2))") ms"
+  echo "host CPU per request: $(python3 -c "print(round(($(host_cpu_ms $host_pid) - $before) / ($rate * ($seconds + 5)), 2))") ms"
 done

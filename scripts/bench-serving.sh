@@ -14,9 +14,6 @@ cleanup() {
 trap cleanup EXIT
 source scripts/bench-host.sh
 
-# The host's CPU time (utime + stime, all threads) in ms: divided by the requests sent, what each call cost it.
-host_cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
-
 bench() { # name port host-pid
   for call in similar recommend; do
     local before row
