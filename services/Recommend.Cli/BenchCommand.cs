@@ -129,6 +129,8 @@ internal static class BenchCommand
         var senderLateMs = 0.0;
         var inFlight = new List<Task>();
         var total = (int)(rate * duration.TotalSeconds);
+        // The generator's own CPU: on a machine it shares with the server, that much is not the server's.
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < total; i++)
         {
@@ -140,7 +142,8 @@ internal static class BenchCommand
             inFlight.Add(Measure(send(i), sent));
         }
         await Task.WhenAll(inFlight);
-        return new BenchResult(latencies.Order().ToArray(), errors, senderLateMs);
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds;
+        return new BenchResult(latencies.Order().ToArray(), errors, senderLateMs, cpuMs / Math.Max(1, total));
 
         async Task Measure(Task call, TimeSpan sent)
         {
@@ -156,11 +159,11 @@ internal static class BenchCommand
         }
     }
 
-    private sealed record BenchResult(double[] SortedMs, int Errors, double MaxSenderLateMs)
+    private sealed record BenchResult(double[] SortedMs, int Errors, double MaxSenderLateMs, double ClientCpuMsPerRequest)
     {
         private double Percentile(double p) => SortedMs.Length == 0 ? double.NaN : SortedMs[Math.Min(SortedMs.Length - 1, (int)Math.Ceiling(p * SortedMs.Length) - 1)];
 
         public string Format(string call, int rate) => string.Create(CultureInfo.InvariantCulture,
-            $"| {call} | {rate} | {SortedMs.Length + Errors} | {Errors} | {Percentile(0.50):F2} | {Percentile(0.90):F2} | {Percentile(0.99):F2} | {SortedMs.LastOrDefault():F2} | {MaxSenderLateMs:F1} |");
+            $"| {call} | {rate} | {SortedMs.Length + Errors} | {Errors} | {Percentile(0.50):F2} | {Percentile(0.90):F2} | {Percentile(0.99):F2} | {SortedMs.LastOrDefault():F2} | {MaxSenderLateMs:F1} | {ClientCpuMsPerRequest:F2} |");
     }
 }

@@ -1,0 +1,30 @@
+using System.Globalization;
+using Xunit;
+
+namespace Recommend.Cli.Tests;
+
+/// <summary>`recommend bench` as a process against a host on loopback: one table row, the generator's own CPU included.</summary>
+public sealed class BenchCommandTests : IAsyncLifetime
+{
+    private LoopbackHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await LoopbackHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    [Fact]
+    public async Task A_run_prints_its_requests_latencies_and_the_generators_cpu_per_request()
+    {
+        var result = await CliProcess.RunAsync("", "bench", "--server", _host.Server, "--call", "health", "--rate", "100", "--seconds", "2", "--warmup", "1");
+
+        Assert.True(result.ExitCode == 0, result.Errors);
+        var cells = result.Lines[^1].Split('|', StringSplitOptions.TrimEntries)[1..^1];
+        // call | rate | requests | errors | p50 | p90 | p99 | max | sender late | client CPU ms per request
+        Assert.Equal(10, cells.Length);
+        Assert.Equal(["health", "100", "200", "0"], cells[..4]);
+        var numbers = cells[4..].Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+        Assert.True(numbers[0] > 0 && numbers[0] <= numbers[1] && numbers[1] <= numbers[2] && numbers[2] <= numbers[3], result.Lines[^1]);
+        // Sending, timing and answering 200 calls costs the generator some CPU, and far less than a second per call.
+        Assert.InRange(numbers[5], 0.001, 1000);
+    }
+}
