@@ -59,6 +59,27 @@ public sealed class LearnedSourceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_strongest_of_more_learned_neighbours_than_the_engine_takes_lead_even_when_they_are_reached_last()
+    {
+        // 400 neighbours, more than the engine takes from the model (300). The mug's row reaches them all weakly, from
+        // n399 down to n000; the teapot's row strengthens n000–n099, so the strongest are the last the mug's row reaches.
+        var ids = Enumerable.Range(0, 400).Select(i => $"n{i:D3}").ToArray();
+        await world.AddProductsAsync(ids.Select(id => Product(id, $"NEIGHBOUR {id}", "Misc")).ToArray());
+        world.LearnedModel.Offer(Model(1,
+            [.. ids.Reverse().Select(id => ("mug-stripes", id, 0.1f)), .. ids.Take(100).Select(id => ("teapot", id, 0.5f))]));
+        await world.BuyAsync("new-customer", "o-new", Day(10), "mug-stripes", "teapot");
+
+        var result = await world.Engine.RecommendAsync([], Options("new-customer"), LearnedOnly, None);
+
+        Assert.Equal(10, result.Items.Count);
+        Assert.All(result.Items, item =>
+        {
+            Assert.Contains(item.Product.Id, ids.Take(100));
+            Assert.Equal(1.0, item.Score, 6);
+        });
+    }
+
+    [Fact]
     public async Task The_learned_weight_moves_the_blend()
     {
         world.LearnedModel.Offer(Model(1, ("mug-stripes", "candle-red", 0.9f)));

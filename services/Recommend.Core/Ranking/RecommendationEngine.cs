@@ -261,13 +261,15 @@ public sealed class RecommendationEngine(
             }
             // Only the model's leading products become candidates: a hundred anchors reach thousands of neighbours, and the
             // tail would cost sorting and hydration without ever reaching a page.
-            var leading = new PriorityQueue<int, double>(LearnedCandidates + 1);
+            var leading = new PriorityQueue<int, double>(LearnedCandidates);
             foreach (var position in board.Touched)
             {
                 var score = board.Score(position);
                 if (score <= 0) continue;
-                leading.Enqueue(position, score);
-                if (leading.Count > LearnedCandidates) leading.Dequeue();
+                if (leading.Count < LearnedCandidates) leading.Enqueue(position, score);
+                // Once full, most scores lose to the weakest leader: a comparison, not a heap insertion and removal each
+                // (a heavy customer's anchors touch tens of thousands of positions).
+                else if (leading.TryPeek(out _, out var weakest) && score > weakest) leading.DequeueEnqueue(position, score);
             }
             var best = leading.UnorderedItems.Select(e => e.Priority).DefaultIfEmpty(0).Max();
             foreach (var (position, score) in leading.UnorderedItems)
