@@ -14,7 +14,8 @@ namespace Recommend.Cli;
 /// <summary>
 /// Open-loop load at a fixed request rate against a running server, reporting latency percentiles. Sends never wait
 /// for earlier answers, so a slow server cannot slow the offered load (no coordinated omission); latency runs from
-/// the moment a request is sent, and how late the sender itself was against its schedule is reported separately.
+/// the moment a request is sent, and how late the sender itself was against its schedule is reported separately, as is
+/// the generator's own CPU time per request.
 /// </summary>
 internal static class BenchCommand
 {
