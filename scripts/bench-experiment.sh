@@ -30,8 +30,8 @@ bench() { # label placement
   printf "| %s " "$1"; cli bench --server "$server" --call recommend --rate "$rate" --seconds "$seconds" --warmup 5 --placement "$2"
 }
 
-echo "| setting | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms | sender late max ms | client CPU ms per request |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| setting | call | rate/s | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | max ms | sender late max ms | client CPU ms per request |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 bench "no experiment" home
 experiment bench-ab home ab
 bench "A/B running" home

@@ -23,8 +23,8 @@ bench() { # name port host-pid
   done
 }
 
-echo "| backend | call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms | sender late max ms | client CPU ms per request | host CPU ms per request |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| backend | call | rate/s | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | max ms | sender late max ms | client CPU ms per request | host CPU ms per request |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 serve embedded 5181
 bench sqlite+embedded 5181 "${pids[0]}"
 kill "${pids[0]}"

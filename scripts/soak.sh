@@ -36,7 +36,7 @@ done
 for pid in "${results[@]}"; do wait "$pid" || true; done
 end_rss=$(rss)
 
-echo "| call | rate/s | requests | errors | p50 ms | p90 ms | p99 ms | max ms | sender late max ms | client CPU ms per request |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| call | rate/s | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | max ms | sender late max ms | client CPU ms per request |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for spec in similar recommend search events upsert; do cat "$work/$spec.out"; done
 awk -v s="$start_rss" -v e="$end_rss" -v m="$max_rss" 'BEGIN { printf "RSS after warm-up %.0f MB, at the end %.0f MB (%+.1f %%), highest %.0f MB (%+.1f %%)\n", s/1024, e/1024, (e-s)*100/s, m/1024, (m-s)*100/s }'

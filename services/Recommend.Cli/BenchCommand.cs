@@ -165,6 +165,6 @@ internal static class BenchCommand
         private double Percentile(double p) => SortedMs.Length == 0 ? double.NaN : SortedMs[Math.Min(SortedMs.Length - 1, (int)Math.Ceiling(p * SortedMs.Length) - 1)];
 
         public string Format(string call, int rate) => string.Create(CultureInfo.InvariantCulture,
-            $"| {call} | {rate} | {SortedMs.Length + Errors} | {Errors} | {Percentile(0.50):F2} | {Percentile(0.90):F2} | {Percentile(0.99):F2} | {SortedMs.LastOrDefault():F2} | {MaxSenderLateMs:F1} | {ClientCpuMsPerRequest:F2} |");
+            $"| {call} | {rate} | {SortedMs.Length + Errors} | {Errors} | {Percentile(0.50):F2} | {Percentile(0.90):F2} | {Percentile(0.95):F2} | {Percentile(0.99):F2} | {SortedMs.LastOrDefault():F2} | {MaxSenderLateMs:F1} | {ClientCpuMsPerRequest:F2} |");
     }
 }

@@ -19,12 +19,12 @@ public sealed class BenchCommandTests : IAsyncLifetime
 
         Assert.True(result.ExitCode == 0, result.Errors);
         var cells = result.Lines[^1].Split('|', StringSplitOptions.TrimEntries)[1..^1];
-        // call | rate | requests | errors | p50 | p90 | p99 | max | sender late | client CPU ms per request
-        Assert.Equal(10, cells.Length);
+        // call | rate | requests | errors | p50 | p90 | p95 | p99 | max | sender late | client CPU ms per request
+        Assert.Equal(11, cells.Length);
         Assert.Equal(["health", "100", "200", "0"], cells[..4]);
         var numbers = cells[4..].Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray();
-        Assert.True(numbers[0] > 0 && numbers[0] <= numbers[1] && numbers[1] <= numbers[2] && numbers[2] <= numbers[3], result.Lines[^1]);
+        Assert.True(numbers[0] > 0 && numbers[..5].SequenceEqual(numbers[..5].Order()), result.Lines[^1]);
         // Sending, timing and answering 200 calls costs the generator some CPU, and far less than a second per call.
-        Assert.InRange(numbers[5], 0.001, 1000);
+        Assert.InRange(numbers[6], 0.001, 1000);
     }
 }
