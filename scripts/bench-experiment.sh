@@ -26,8 +26,11 @@ YAML
   cli experiments start "$1" --server "$server" >/dev/null
 }
 
+offset=0
 bench() { # label placement
-  printf "| %s " "$1"; cli bench --server "$server" --call recommend --rate "$rate" --seconds "$seconds" --warmup 5 --placement "$2"
+  # Each setting gets new questions: a repeated one would find its rows in the host's caches.
+  printf "| %s " "$1"; cli bench --server "$server" --call recommend --rate "$rate" --seconds "$seconds" --warmup 5 --placement "$2" --offset "$offset"
+  offset=$((offset + rate * (seconds + 5)))
 }
 
 echo "| setting | call | rate/s | requests | errors | p50 ms | p90 ms | p95 ms | p99 ms | max ms | sender late max ms | client CPU ms per request |"

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Recommend.Core.Catalog;
 using Xunit;
 
 namespace Recommend.Cli.Tests;
@@ -26,5 +28,19 @@ public sealed class BenchCommandTests : IAsyncLifetime
         Assert.True(numbers[0] > 0 && numbers[..5].SequenceEqual(numbers[..5].Order()), result.Lines[^1]);
         // Sending, timing and answering 200 calls costs the generator some CPU, and far less than a second per call.
         Assert.InRange(numbers[6], 0.001, 1000);
+    }
+
+    [Fact]
+    public async Task Requests_are_numbered_from_the_offset_and_the_measured_run_goes_on_from_the_warm_up()
+    {
+        // Upsert request i rewrites product bench-(i mod 500) as revision i, so the stored titles show which numbers were sent.
+        var result = await CliProcess.RunAsync("", "bench", "--server", _host.Server, "--call", "upsert", "--rate", "50", "--seconds", "1", "--warmup", "1", "--offset", "1000");
+
+        Assert.True(result.ExitCode == 0, result.Errors);
+        var products = await _host.Services.GetRequiredService<ICatalogStore>()
+            .GetProductsAsync(Enumerable.Range(0, 500).Select(i => $"bench-{i}").ToList(), CancellationToken.None);
+        var revisions = products.Values.Select(p => int.Parse(p.Title.Split(' ')[^1], CultureInfo.InvariantCulture)).Order();
+        // 50 warm-up requests (1000–1049), then 50 measured ones (1050–1099): none sent twice.
+        Assert.Equal(Enumerable.Range(1000, 100), revisions);
     }
 }

@@ -108,6 +108,22 @@ public abstract class StoreContract<TStore>
     }
 
     [Fact]
+    public async Task A_product_read_before_it_changed_or_was_deleted_reads_as_it_is_now()
+    {
+        await using var store = await CreateStoreAsync();
+        await store.UpsertProductsAsync([CatalogItem("a", title: "Old"), CatalogItem("b"), CatalogItem("c")], None);
+        Assert.Equal(3, (await store.GetProductsAsync(["a", "b", "c"], None)).Count);
+        var replacement = CatalogItem("a", category: "moved", title: "New", price: 20);
+
+        await store.UpsertProductsAsync([replacement], None);
+        await store.DeleteProductsAsync(["b"], None);
+
+        var now = await store.GetProductsAsync(["a", "b", "c"], None);
+        Assert.Equal(["a", "c"], now.Keys.Order(StringComparer.Ordinal));
+        AssertSameProduct(replacement, now["a"]);
+    }
+
+    [Fact]
     public async Task Thousands_of_ids_are_handled_in_one_call()
     {
         await using var store = await CreateStoreAsync();
