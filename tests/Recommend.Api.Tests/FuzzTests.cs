@@ -110,9 +110,10 @@ public sealed class FuzzTests(ITestOutputHelper output)
         await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(60))) == call ? await call : StatusCode.DeadlineExceeded;
 
     /// <summary>
-    /// Sends a call's request messages; false when the transport refused the stream (Kestrel resets the streams of a
-    /// client that resets thousands of them, with ENHANCE_YOUR_CALM): the server defending itself, not failing. A
-    /// status the server answered with still arrives as an <see cref="RpcException"/>.
+    /// Sends a call's request messages; false when a write failed because the call had ended. Either the server had
+    /// answered (an answer before the whole request is legal, and the stream reset that follows it reaches a pending
+    /// write as CANCELLED, or as INTERNAL when it races the write's frames), or the transport refused the stream
+    /// (Kestrel resets the streams of a client that resets thousands of them, with ENHANCE_YOUR_CALM).
     /// </summary>
     private static async Task<bool> WritesAcceptedAsync(Func<Task> writes)
     {
@@ -121,9 +122,26 @@ public sealed class FuzzTests(ITestOutputHelper output)
             await writes();
             return true;
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception e) when (e is IOException or HttpRequestException or ObjectDisposedException or InvalidOperationException or RpcException)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// After a failed write: the status the server answered with, read from the response; CANCELLED when no answer came
+    /// (a status the client made from a transport error carries that error): the server defending itself, not failing.
+    /// </summary>
+    private static async Task<StatusCode> AnswerAfterFailedWritesAsync(Func<Task> readResponse)
+    {
+        try
+        {
+            await readResponse();
+            return StatusCode.OK;
+        }
+        catch (RpcException e)
+        {
+            return e.Status.DebugException is null ? e.StatusCode : StatusCode.Cancelled;
         }
     }
 
@@ -143,7 +161,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     if (random.Next(3) == 0 && await call.ResponseStream.MoveNext()) await call.RequestStream.WriteAsync(payload);
                     await call.RequestStream.CompleteAsync();
                 });
-                if (!sent) return StatusCode.Cancelled;
+                if (!sent) return await AnswerAfterFailedWritesAsync(async () => { while (await call.ResponseStream.MoveNext()) { } });
                 while (await call.ResponseStream.MoveNext()) { }
             }
             else if (method.IsClientStreaming)
@@ -155,7 +173,7 @@ public sealed class FuzzTests(ITestOutputHelper output)
                     if (random.Next(3) == 0) await call.RequestStream.WriteAsync(payload);
                     await call.RequestStream.CompleteAsync();
                 });
-                if (!sent) return StatusCode.Cancelled;
+                if (!sent) return await AnswerAfterFailedWritesAsync(() => call.ResponseAsync);
                 await call;
             }
             else if (method.IsServerStreaming)
