@@ -50,8 +50,8 @@ internal static class BenchCommand
             var send = Request(channel, r.GetValue(call)!, r.GetValue(placement)!, ids);
             // The measured run goes on from the warm-up's last request: a repeated question would find the answer's rows in
             // the server's caches.
-            var warmupRequests = await RunAsync(send, r.GetValue(offset), r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
-            var result = await RunAsync(send, r.GetValue(offset) + warmupRequests.Requests, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
+            var warmupRun = await RunAsync(send, r.GetValue(offset), r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(warmup)), ct);
+            var result = await RunAsync(send, r.GetValue(offset) + warmupRun.Requests, r.GetValue(rate), TimeSpan.FromSeconds(r.GetValue(seconds)), ct);
             Console.WriteLine(result.Format(r.GetValue(call)!, r.GetValue(rate)));
             return result.Errors == 0 ? 0 : 1;
         });
