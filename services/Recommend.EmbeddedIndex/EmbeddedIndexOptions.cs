@@ -11,7 +11,7 @@ public sealed class EmbeddedIndexOptions
 {
     public const VectorPrecision DefaultPrecision = VectorPrecision.F16;
 
-    /// <summary>How a new version's graph stores vectors: F32, F16 or Int8. Scores are recomputed from the exact rows.</summary>
+    /// <summary>How a new version's graph stores vectors: F32, F16, BF16 or Int8. Scores are recomputed from the exact rows.</summary>
     public VectorPrecision Precision { get; set; } = DefaultPrecision;
 
     /// <summary>

@@ -33,6 +33,7 @@ public sealed class GraphSearchTests : IDisposable
     [InlineData(VectorPrecision.F32)]
     [InlineData(VectorPrecision.F16)]
     [InlineData(VectorPrecision.Int8)]
+    [InlineData(VectorPrecision.BF16)]
     public async Task On_a_small_version_the_graph_returns_exactly_what_the_exact_scan_returns(VectorPrecision precision)
     {
         var catalog = Catalog.Generate(products: 1_500, seed: 1);
@@ -40,7 +41,11 @@ public sealed class GraphSearchTests : IDisposable
         // 1.0 with one), so the graph that must be exact is built on one thread.
         var index = await LiveIndexAsync(catalog, Options(precision, buildThreads: 1));
 
-        Assert.NotNull(index.GraphOf("v1").Ready);
+        var graph = index.GraphOf("v1").Ready;
+        Assert.NotNull(graph);
+        Assert.Equal(precision, graph.Graph.Precision);
+        // USearch names the distance kernel it chose for this precision on this CPU (logged for operators).
+        Assert.Matches("^[a-z0-9]+$", graph.Graph.Kernel);
         Assert.Equal(SearchPlan.Graph, index.PlanLive(ProductFilter.None));
         foreach (var query in catalog.Queries(40, seed: 2))
         {
@@ -195,6 +200,35 @@ public sealed class GraphSearchTests : IDisposable
         var deleted = catalog.Ids.Skip(50).Take(50).ToHashSet();
         foreach (var query in catalog.Queries(20, seed: 5))
             Assert.DoesNotContain((await crashed.SearchAsync(new VectorQuery(query, 50, ProductFilter.None), Ct)), h => deleted.Contains(h.ProductId));
+    }
+
+    [Fact]
+    public async Task A_versions_graph_keeps_the_precision_it_was_created_with_and_new_versions_get_a_changed_one()
+    {
+        var catalog = Catalog.Generate(products: 1_000, seed: 13);
+        var index = await LiveIndexAsync(catalog, Options(VectorPrecision.F16, buildThreads: 1));
+        index.Dispose();
+
+        var reopened = _indexes.Open(index.DirectoryPath, Options(VectorPrecision.BF16, buildThreads: 1));
+        // Loaded, not rebuilt: a setting change never leaves a large live version on exact scans while it rebuilds.
+        var graph = reopened.GraphOf("v1");
+        Assert.False(graph.IsBuilding);
+        Assert.Equal(VectorPrecision.F16, graph.Ready!.Graph.Precision);
+        foreach (var query in catalog.Queries(20, seed: 14))
+            Assert.Equal(catalog.Exact(query, 10, ProductFilter.None), await reopened.SearchAsync(new VectorQuery(query, 10, ProductFilter.None), Ct));
+
+        var next = (await reopened.CreateVersionAsync(Spec, Ct)).Name;
+        await reopened.UpsertAsync(next, catalog.Records, Ct);
+        await reopened.SetLiveVersionAsync(next, Ct);
+        Assert.Equal(VectorPrecision.BF16, reopened.GraphOf(next).Ready!.Graph.Precision);
+
+        // Saved at shutdown with their own precisions, and loaded with them again.
+        var restarted = _indexes.Reopen(reopened);
+        Assert.Equal(VectorPrecision.BF16, restarted.GraphOf(next).Ready!.Graph.Precision);
+        await restarted.SetLiveVersionAsync("v1", Ct);
+        Assert.Equal(VectorPrecision.F16, restarted.GraphOf("v1").Ready!.Graph.Precision);
+        foreach (var query in catalog.Queries(20, seed: 15))
+            Assert.Equal(catalog.Exact(query, 10, ProductFilter.None), await restarted.SearchAsync(new VectorQuery(query, 10, ProductFilter.None), Ct));
     }
 
     [Theory]

@@ -38,6 +38,8 @@ internal sealed unsafe class HnswGraph : IDisposable
 
     public int Dimension { get; }
 
+    public VectorPrecision Precision => _settings.Precision;
+
     public static HnswGraph Create(GraphSettings settings, int dimension, int capacity)
     {
         var graph = new HnswGraph(GraphHandle.Create(Options(settings, dimension)), settings, dimension);
@@ -71,6 +73,21 @@ internal sealed unsafe class HnswGraph : IDisposable
             var size = UsearchNative.Size(_handle, &error);
             UsearchNative.ThrowIfFailed(error, "size");
             return (long)size;
+        }
+    }
+
+    /// <summary>
+    /// The distance kernel this CPU gives the graph's precision, e.g. "genoa" for BF16 with AVX-512 BF16, "serial"
+    /// where every element is widened in scalar code: operators choose a precision with it.
+    /// </summary>
+    public string Kernel
+    {
+        get
+        {
+            nint error = 0;
+            var name = UsearchNative.HardwareAcceleration(_handle, &error);
+            UsearchNative.ThrowIfFailed(error, "hardware acceleration");
+            return Marshal.PtrToStringUTF8(name) ?? "unknown";
         }
     }
 
@@ -247,6 +264,7 @@ internal sealed unsafe class HnswGraph : IDisposable
             VectorPrecision.F32 => 1,
             VectorPrecision.F16 => 3,
             VectorPrecision.Int8 => 4,
+            VectorPrecision.BF16 => 6,
             var other => throw new ArgumentOutOfRangeException(nameof(settings), other, "unknown precision"),
         },
         Dimensions = (nuint)dimension,

@@ -59,6 +59,10 @@ internal static unsafe partial class UsearchNative
     [LibraryImport(Library, EntryPoint = "usearch_memory_usage")]
     public static partial nuint MemoryUsage(GraphHandle index, nint* error);
 
+    /// <summary>The name of the SIMD kernel USearch measures distances with on this CPU ("serial" without one).</summary>
+    [LibraryImport(Library, EntryPoint = "usearch_hardware_acceleration")]
+    public static partial nint HardwareAcceleration(GraphHandle index, nint* error);
+
     [LibraryImport(Library, EntryPoint = "usearch_search")]
     public static partial nuint Search(
         GraphHandle index, float* query, int queryKind, nuint count, ulong* keys, float* distances, nint* error);
