@@ -331,6 +331,26 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
         return Task.FromResult(live is null || live.Manifest.Dimension != unitVector.Length ? [] : live.Rows.Score(unitVector, productIds));
     }
 
+    public Task<float[]?> WeightedMeanAsync(IReadOnlyDictionary<string, double> weights, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        ct.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        return Task.FromResult(Volatile.Read(ref _live)?.Resident().Rows.WeightedMean(weights));
+    }
+
+    public Task<IReadOnlyDictionary<string, string>> NearestAmongAsync(
+        IReadOnlyCollection<string> productIds, IReadOnlyCollection<string> among, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(productIds);
+        ArgumentNullException.ThrowIfNull(among);
+        ct.ThrowIfCancellationRequested();
+        ThrowIfDisposed();
+        IReadOnlyDictionary<string, string> nearest = Volatile.Read(ref _live)?.Resident().Rows.NearestAmong(productIds, among)
+            ?? new Dictionary<string, string>();
+        return Task.FromResult(nearest);
+    }
+
     public void Dispose()
     {
         lock (_catalogGate)

@@ -50,6 +50,27 @@ internal sealed class RowVectors
         return TensorPrimitives.Dot(query, scratch);
     }
 
+    /// <summary>The row as f32 into <paramref name="destination"/>.</summary>
+    public void Read(int row, Span<float> destination)
+    {
+        if (IsHalf)
+            TensorPrimitives.ConvertToSingle(_half.AsSpan(row * _dimension, _dimension), destination);
+        else
+            _single.AsSpan(row * _dimension, _dimension).CopyTo(destination);
+    }
+
+    /// <summary>Adds <paramref name="weight"/> × the row to <paramref name="sum"/>.</summary>
+    public void MultiplyAdd(int row, float weight, float[] sum, float[] scratch)
+    {
+        if (!IsHalf)
+        {
+            TensorPrimitives.MultiplyAdd(_single.AsSpan(row * _dimension, _dimension), weight, sum, sum);
+            return;
+        }
+        TensorPrimitives.ConvertToSingle(_half.AsSpan(row * _dimension, _dimension), scratch);
+        TensorPrimitives.MultiplyAdd(scratch, weight, sum, sum);
+    }
+
     /// <summary>Whether the row holds <paramref name="unitVector"/> as this precision would store it.</summary>
     public bool Holds(int row, ReadOnlySpan<float> unitVector)
     {

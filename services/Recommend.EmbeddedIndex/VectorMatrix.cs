@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 using Recommend.Core.Vectors;
 using Recommend.EmbeddedIndex.Graph;
 
@@ -357,6 +358,68 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
             _lock.ExitReadLock();
         }
         return hits;
+    }
+
+    /// <summary>
+    /// The given products' rows, each times its weight, summed and scaled to unit length, read in place; null when none
+    /// has a row or they cancel out. Summed in the weights' order, as <see cref="IVectorIndex.WeightedMeanAsync"/> does.
+    /// </summary>
+    public float[]? WeightedMean(IReadOnlyDictionary<string, double> weights)
+    {
+        var sum = new float[Dimension];
+        var scratch = _vectors.NewScratch();
+        var found = false;
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var (productId, weight) in weights)
+            {
+                if (!_rowOf.TryGetValue(productId, out var row)) continue;
+                _vectors.MultiplyAdd(row, (float)weight, sum, scratch);
+                found = true;
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        if (!found) return null;
+        var norm = TensorPrimitives.Norm(sum);
+        if (norm <= 0) return null;
+        TensorPrimitives.Divide(sum, norm, sum);
+        return sum;
+    }
+
+    /// <summary>
+    /// For each of <paramref name="productIds"/> with a row, the one of <paramref name="among"/> whose row is most similar
+    /// (the first of equals), read in place.
+    /// </summary>
+    public Dictionary<string, string> NearestAmong(IReadOnlyCollection<string> productIds, IReadOnlyCollection<string> among)
+    {
+        var nearest = new Dictionary<string, string>(StringComparer.Ordinal);
+        var vector = new float[Dimension];
+        var scratch = _vectors.NewScratch();
+        _lock.EnterReadLock();
+        try
+        {
+            foreach (var productId in productIds)
+            {
+                if (!_rowOf.TryGetValue(productId, out var row)) continue;
+                _vectors.Read(row, vector);
+                var best = float.NegativeInfinity;
+                foreach (var candidate in among)
+                {
+                    if (!_rowOf.TryGetValue(candidate, out var other)) continue;
+                    var similarity = _vectors.Dot(other, vector, scratch);
+                    if (similarity > best) (best, nearest[productId]) = (similarity, candidate);
+                }
+            }
+        }
+        finally
+        {
+            _lock.ExitReadLock();
+        }
+        return nearest;
     }
 
     /// <summary>Every live row as a record, for rewriting the log without superseded entries.</summary>

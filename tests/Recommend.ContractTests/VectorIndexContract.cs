@@ -125,6 +125,8 @@ public abstract class VectorIndexContract
 
         Assert.Empty(await index.SearchAsync(Query([1, 0, 0, 0]), Ct));
         Assert.Empty(await index.GetVectorsAsync(["a"], Ct));
+        Assert.Null(await index.WeightedMeanAsync(new Dictionary<string, double> { ["a"] = 1 }, Ct));
+        Assert.Empty(await index.NearestAmongAsync(["a"], ["a"], Ct));
     }
 
     [Fact]
@@ -245,6 +247,42 @@ public abstract class VectorIndexContract
         Assert.Equal(named.Take(5).Order(StringComparer.Ordinal), hits.Select(h => h.ProductId).Order(StringComparer.Ordinal));
         Assert.All(hits, hit => Assert.Equal(Cosine(query, records.Single(r => r.ProductId == hit.ProductId).Vector), hit.Score, ScoreTolerance));
         Assert.Empty(await index.ScoreAsync(UnitVector([1, 0, 0]), named, Ct));
+    }
+
+    [Fact]
+    public async Task The_weighted_mean_of_named_products_is_their_weighted_unit_vectors_summed_at_unit_length()
+    {
+        var (index, name) = await CreateLiveIndexAsync();
+        var records = RandomRecords("p", 12, seed: 12);
+        await index.UpsertAsync(name, records, Ct);
+        var weights = new Dictionary<string, double> { ["p-1"] = 1, ["p-4"] = 0.25, ["never-indexed"] = 5, ["p-7"] = 0.6 };
+
+        var mean = await index.WeightedMeanAsync(weights, Ct);
+
+        var expected = new float[Dimension];
+        foreach (var (id, weight) in weights.Where(w => w.Key != "never-indexed"))
+            TensorPrimitives.MultiplyAdd(UnitVector(records.Single(r => r.ProductId == id).Vector), (float)weight, expected, expected);
+        AssertVector(expected, Assert.IsType<float[]>(mean));
+        Assert.Null(await index.WeightedMeanAsync(new Dictionary<string, double> { ["never-indexed"] = 1 }, Ct));
+        // Opposite vectors of equal weight cancel out: there is no direction to be near.
+        await index.UpsertAsync(name, [Record("east", [1, 0, 0, 0]), Record("west", [-1, 0, 0, 0])], Ct);
+        Assert.Null(await index.WeightedMeanAsync(new Dictionary<string, double> { ["east"] = 1, ["west"] = 1 }, Ct));
+    }
+
+    [Fact]
+    public async Task Each_named_product_is_attributed_to_the_most_similar_of_the_others_that_have_a_vector()
+    {
+        var (index, name) = await CreateLiveIndexAsync();
+        await index.UpsertAsync(name,
+        [
+            Record("mug", [1, 0, 0, 0]), Record("teapot", [0, 1, 0, 0]),
+            Record("cup", [0.9f, 0.2f, 0, 0]), Record("kettle", [0.2f, 0.9f, 0, 0]), Record("rake", [0, 0, 1, 0]),
+        ], Ct);
+
+        var nearest = await index.NearestAmongAsync(["mug", "teapot", "never-indexed"], ["rake", "never-indexed-either", "cup", "kettle"], Ct);
+
+        Assert.Equal(new Dictionary<string, string> { ["mug"] = "cup", ["teapot"] = "kettle" }, nearest);
+        Assert.Empty(await index.NearestAmongAsync(["mug"], ["never-indexed"], Ct));
     }
 
     [Fact]

@@ -153,6 +153,18 @@ public sealed class GraphSearchTests : IDisposable
             var stored = (await searched.GetVectorsAsync([first.ProductId], Ct))[first.ProductId];
             var norm = TensorPrimitives.Norm(first.Vector);
             Assert.All(Enumerable.Range(0, Dimension), d => Assert.Equal(first.Vector[d] / norm, stored[d], 1e-3));
+
+            // A profile and its attribution read the f16 rows in place, to the bit what the vectors copied out give.
+            var ids = catalog.Ids.Take(40).ToList();
+            var weights = ids.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => 1.0 / (p.i + 1));
+            var copies = await searched.GetVectorsAsync(ids, Ct);
+            var profile = new float[Dimension];
+            foreach (var (id, weight) in weights) TensorPrimitives.MultiplyAdd(copies[id], (float)weight, profile, profile);
+            TensorPrimitives.Divide(profile, TensorPrimitives.Norm(profile), profile);
+            Assert.Equal(profile, await searched.WeightedMeanAsync(weights, Ct));
+            var nearest = await searched.NearestAmongAsync(ids[..5], ids[5..], Ct);
+            foreach (var id in ids[..5])
+                Assert.Equal(ids[5..].MaxBy(other => TensorPrimitives.Dot(copies[id], copies[other])), nearest[id]);
         }
     }
 

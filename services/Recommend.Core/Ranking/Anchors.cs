@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Recommend.Core.History;
 
 namespace Recommend.Core.Ranking;
@@ -18,6 +17,7 @@ internal sealed record Anchor(string ProductId, double Weight, double Presence, 
 internal sealed class Anchors
 {
     private readonly Dictionary<string, Anchor> byId;
+    private Dictionary<string, double>? weights;
 
     private Anchors(Dictionary<string, Anchor> byId) => this.byId = byId;
 
@@ -80,21 +80,6 @@ internal sealed class Anchors
         byId.Values.OrderByDescending(a => a.Weight).ThenBy(a => a.ProductId, StringComparer.Ordinal)
             .Take(count).Select(a => a.ProductId).ToList();
 
-    /// <summary>Weighted mean of the anchors' vectors, normalised; null when none of them is indexed.</summary>
-    public float[]? ProfileVector(IReadOnlyDictionary<string, float[]> vectors)
-    {
-        float[]? sum = null;
-        foreach (var (id, anchor) in byId)
-        {
-            if (!vectors.TryGetValue(id, out var vector)) continue;
-            sum ??= new float[vector.Length];
-            if (vector.Length != sum.Length) continue;
-            TensorPrimitives.MultiplyAdd(vector, (float)anchor.Weight, sum, sum);
-        }
-        if (sum is null) return null;
-        var norm = TensorPrimitives.Norm(sum);
-        if (norm <= 0) return null;
-        TensorPrimitives.Divide(sum, norm, sum);
-        return sum;
-    }
+    /// <summary>Each anchor's weight: the profile vector is the anchors' vectors' mean by these (<see cref="Vectors.IVectorIndex.WeightedMeanAsync"/>).</summary>
+    public IReadOnlyDictionary<string, double> Weights => weights ??= byId.ToDictionary(p => p.Key, p => p.Value.Weight, StringComparer.Ordinal);
 }

@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using Microsoft.Extensions.Logging;
 using Recommend.Core.Catalog;
 using Recommend.Core.Diagnostics;
@@ -21,7 +20,6 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     public RankingProfile Profile { get; } = profile;
     public CancellationToken CancellationToken { get; } = ct;
     public bool Degraded { get; private set; }
-    public IReadOnlyDictionary<string, float[]> AnchorVectors { get; set; } = new Dictionary<string, float[]>();
 
     public int CandidateCount => candidates.Count;
     /// <summary>How many eligible candidates are hydrated and diversified: four per requested item, at least 40.</summary>
@@ -35,7 +33,12 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     /// <summary>The request's filter plus every exclusion so far, pushed down to the vector index.</summary>
     public ProductFilter IndexFilter => indexFilter ??= Options.Filter.Excluding(excluded);
 
-    public bool NeedsAnchorAttribution => candidates.Values.Any(c => c.Similarity > 0 && c.SimilarTo is null);
+    public IReadOnlyCollection<string> AnchorIds => anchors.Keys;
+
+    /// <summary>The chosen products whose similarity no source attributed to an anchor: their reasons name the nearest one.</summary>
+    public IReadOnlyList<string> Unattributed(IReadOnlyList<ScoredCandidate> chosen) =>
+        chosen.Where(c => c.Candidate.SimilarTo is null && (c.Candidate.Similarity > 0 || c.Candidate.IsNeighbour))
+            .Select(c => c.Candidate.ProductId).ToList();
 
     public void Exclude(IEnumerable<string> productIds)
     {
@@ -115,20 +118,20 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
     }
 
     public RecommendationResult Result(
-        IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors, IReadOnlyDictionary<string, Product>? products)
+        IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, string> nearestAnchors, IReadOnlyDictionary<string, Product>? products)
     {
         string TitleOf(string id) => products?.GetValueOrDefault(id)?.Title is { Length: > 0 } title ? title : id;
-        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, vectors, TitleOf), DetailsKnown: products is not null)).ToList();
+        var items = chosen.Select(c => new RecommendedProduct(c.Product, c.Score, Reasons(c.Candidate, nearestAnchors, TitleOf), DetailsKnown: products is not null)).ToList();
         return new RecommendationResult(Guid.CreateVersion7().ToString("N"), items, Degraded, Profile.Name);
     }
 
     /// <summary>The products the reasons of <paramref name="chosen"/> name, whose titles the answer needs.</summary>
-    public IReadOnlySet<string> ReasonAnchors(IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, float[]> vectors)
+    public IReadOnlySet<string> ReasonAnchors(IReadOnlyList<ScoredCandidate> chosen, IReadOnlyDictionary<string, string> nearestAnchors)
     {
         var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var c in chosen)
         {
-            Reasons(c.Candidate, vectors, id =>
+            Reasons(c.Candidate, nearestAnchors, id =>
             {
                 named.Add(id);
                 return id;
@@ -137,12 +140,12 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         return named;
     }
 
-    private List<Reason> Reasons(Candidate candidate, IReadOnlyDictionary<string, float[]> vectors, Func<string, string> titleOf)
+    private List<Reason> Reasons(Candidate candidate, IReadOnlyDictionary<string, string> nearestAnchors, Func<string, string> titleOf)
     {
         var reasons = new List<(double Weight, Reason Reason)>();
 
         if (candidate.Similarity > 0 && Profile.SimilarityWeight > 0
-            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, vectors)) is { } anchorId)
+            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, nearestAnchors)) is { } anchorId)
         {
             var anchor = anchors[anchorId];
             var reason = anchor?.Type is { } type
@@ -163,26 +166,15 @@ internal sealed class RankingRun(RequestOptions options, RankingProfile profile,
         if (candidate.SearchMatch > 0)
             reasons.Add((candidate.SearchMatch, new Reason(ReasonKind.Search, null, "Matches your search")));
         if (reasons.Count == 0 && candidate.IsNeighbour
-            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, vectors)) is { } closestTo)
+            && (candidate.SimilarTo ?? NearestAnchor(candidate.ProductId, nearestAnchors)) is { } closestTo)
             reasons.Add((0, new Reason(ReasonKind.Similar, closestTo, $"Closest match to {titleOf(closestTo)}")));
 
         return reasons.OrderByDescending(r => r.Weight).Select(r => r.Reason).ToList();
     }
 
-    /// <summary>The anchor whose vector is closest to the candidate's: what a profile neighbour is "because of".</summary>
-    private string? NearestAnchor(string productId, IReadOnlyDictionary<string, float[]> vectors)
-    {
-        if (!vectors.TryGetValue(productId, out var vector)) return anchors.Keys.FirstOrDefault();
-        string? best = null;
-        var bestSimilarity = float.NegativeInfinity;
-        foreach (var (anchorId, anchorVector) in AnchorVectors)
-        {
-            if (anchorVector.Length != vector.Length) continue;
-            var similarity = TensorPrimitives.Dot(vector, anchorVector);
-            if (similarity > bestSimilarity) (best, bestSimilarity) = (anchorId, similarity);
-        }
-        return best;
-    }
+    /// <summary>The anchor whose vector is closest to the candidate's, as the index found it; the first anchor when it could not.</summary>
+    private string? NearestAnchor(string productId, IReadOnlyDictionary<string, string> nearestAnchors) =>
+        nearestAnchors.GetValueOrDefault(productId) ?? anchors.Keys.FirstOrDefault();
 
     private static string Verb(EventType type) => type switch
     {

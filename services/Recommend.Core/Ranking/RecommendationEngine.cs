@@ -193,27 +193,27 @@ public sealed class RecommendationEngine(
             ? Task.FromResult<IReadOnlySet<string>>(new HashSet<string>())
             : SignalAsync(run, "history", (IReadOnlySet<string>)new HashSet<string>(), () => history.GetPurchasedProductIdsAsync(user, ct));
 
-    /// <param name="AnchorVectors">The anchors' own vectors, to explain each neighbour by its nearest anchor.</param>
     /// <param name="ProfileVector">The anchors' weighted mean the hits are nearest to; null without indexed anchors.</param>
-    private sealed record NeighbourHits(IReadOnlyDictionary<string, float[]> AnchorVectors, IReadOnlyList<VectorHit> Hits, float[]? ProfileVector)
+    private sealed record NeighbourHits(IReadOnlyList<VectorHit> Hits, float[]? ProfileVector)
     {
-        public static readonly NeighbourHits None = new(new Dictionary<string, float[]>(), [], null);
+        public static readonly NeighbourHits None = new([], null);
     }
 
-    /// <summary>Vector neighbours of the anchors' weighted mean embedding.</summary>
+    /// <summary>
+    /// Vector neighbours of the anchors' weighted mean embedding, which the index computes where the vectors are: a
+    /// heavy customer's hundreds of anchor vectors are not copied out for it.
+    /// </summary>
     private async Task<NeighbourHits> NeighboursAsync(Anchors anchors, int count, ProductFilter filter, CancellationToken ct)
     {
         if (anchors.Count == 0) return NeighbourHits.None;
         using var span = CoreTelemetry.Source.StartActivity("rank.vector_neighbours");
-        var anchorVectors = await index.GetVectorsAsync(anchors.Keys, ct);
-        if (anchors.ProfileVector(anchorVectors) is not { } profileVector) return NeighbourHits.None;
-        return new NeighbourHits(anchorVectors, await index.SearchAsync(new VectorQuery(profileVector, count, filter), ct), profileVector);
+        if (await index.WeightedMeanAsync(anchors.Weights, ct) is not { } profileVector) return NeighbourHits.None;
+        return new NeighbourHits(await index.SearchAsync(new VectorQuery(profileVector, count, filter), ct), profileVector);
     }
 
     /// <param name="anchor">The one product they are similar to, or null to attribute each to its nearest anchor.</param>
     private static void AddNeighbours(RankingRun run, NeighbourHits neighbours, string? anchor)
     {
-        run.AnchorVectors = neighbours.AnchorVectors;
         foreach (var hit in neighbours.Hits) run.Candidate(hit.ProductId, fromFilteredIndex: true).AddNeighbour(hit.Score, anchor);
     }
 
@@ -366,7 +366,7 @@ public sealed class RecommendationEngine(
         }
 
         IReadOnlyDictionary<string, float[]> vectors = new Dictionary<string, float[]>();
-        if (pool.Count > 0 && (diversify || run.NeedsAnchorAttribution))
+        if (pool.Count > 0 && diversify)
         {
             vectors = await SignalAsync(run, "vector index", vectors,
                 () => index.GetVectorsAsync(pool.Select(c => c.Candidate.ProductId).ToList(), ct));
@@ -375,13 +375,19 @@ public sealed class RecommendationEngine(
         var chosen = diversify
             ? Mmr.Select(pool, vectors, run.Options.Limit, run.Profile.DiversityLambda)
             : pool.Take(run.Options.Limit).ToList();
-        if (!catalogDown && run.ReasonAnchors(chosen, vectors).Where(id => !products.ContainsKey(id)).ToList() is { Count: > 0 } unread)
+        IReadOnlyDictionary<string, string> nearestAnchors = new Dictionary<string, string>();
+        if (run.AnchorIds.Count > 0 && run.Unattributed(chosen) is { Count: > 0 } unattributed)
+        {
+            nearestAnchors = await SignalAsync(run, "vector index", nearestAnchors,
+                () => index.NearestAmongAsync(unattributed, run.AnchorIds, ct));
+        }
+        if (!catalogDown && run.ReasonAnchors(chosen, nearestAnchors).Where(id => !products.ContainsKey(id)).ToList() is { Count: > 0 } unread)
         {
             // A title missing from a reason is not worth failing the answer for: the reason falls back to the id.
             var found = await SignalAsync(run, "catalog", (IReadOnlyDictionary<string, Product>)new Dictionary<string, Product>(),
                 async () => await catalog.GetProductsAsync(unread, ct));
             foreach (var (id, product) in found) products[id] = product;
         }
-        return run.Result(chosen, vectors, catalogDown ? null : products);
+        return run.Result(chosen, nearestAnchors, catalogDown ? null : products);
     }
 }

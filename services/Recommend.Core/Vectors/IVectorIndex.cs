@@ -60,6 +60,53 @@ public interface IVectorIndex
         var vectors = await GetVectorsAsync(productIds, ct);
         return vectors.Where(v => v.Value.Length == unitVector.Length).Select(v => new VectorHit(v.Key, TensorPrimitives.Dot(v.Value, unitVector))).ToList();
     }
+
+    /// <summary>
+    /// The sum of the given products' vectors in the live version, each times its weight, scaled to unit length (a
+    /// customer's profile); null when none has a vector or they cancel out. Backends that hold vectors in memory
+    /// override this to sum in place instead of copying every vector out (a heavy customer has hundreds).
+    /// </summary>
+    async Task<float[]?> WeightedMeanAsync(IReadOnlyDictionary<string, double> weights, CancellationToken ct)
+    {
+        var vectors = await GetVectorsAsync(weights.Keys.ToList(), ct);
+        float[]? sum = null;
+        foreach (var (productId, weight) in weights)
+        {
+            if (!vectors.TryGetValue(productId, out var vector)) continue;
+            sum ??= new float[vector.Length];
+            if (vector.Length == sum.Length) TensorPrimitives.MultiplyAdd(vector, (float)weight, sum, sum);
+        }
+        if (sum is null) return null;
+        var norm = TensorPrimitives.Norm(sum);
+        if (norm <= 0) return null;
+        TensorPrimitives.Divide(sum, norm, sum);
+        return sum;
+    }
+
+    /// <summary>
+    /// For each of <paramref name="productIds"/>, the one of <paramref name="among"/> whose vector in the live version is
+    /// most similar to its own (the first of equals, in <paramref name="among"/>'s order): what a profile neighbour is
+    /// "because of". Products without a vector, or with none of <paramref name="among"/> indexed, are absent. Backends
+    /// that hold vectors in memory override this to compare in place.
+    /// </summary>
+    async Task<IReadOnlyDictionary<string, string>> NearestAmongAsync(
+        IReadOnlyCollection<string> productIds, IReadOnlyCollection<string> among, CancellationToken ct)
+    {
+        var vectors = await GetVectorsAsync(productIds.Concat(among).Distinct(StringComparer.Ordinal).ToList(), ct);
+        var nearest = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var productId in productIds)
+        {
+            if (!vectors.TryGetValue(productId, out var vector)) continue;
+            var best = float.NegativeInfinity;
+            foreach (var candidate in among)
+            {
+                if (!vectors.TryGetValue(candidate, out var other) || other.Length != vector.Length) continue;
+                var similarity = TensorPrimitives.Dot(vector, other);
+                if (similarity > best) (best, nearest[productId]) = (similarity, candidate);
+            }
+        }
+        return nearest;
+    }
 }
 
 /// <summary>What a version's vectors mean: which model made them and at which dimension.</summary>

@@ -66,18 +66,15 @@ public class AnchorsTests
     }
 
     [Fact]
-    public void The_profile_vector_is_the_normalised_weighted_mean_of_indexed_anchors()
+    public void The_profile_weighs_each_anchor_by_its_weight()
     {
         var anchors = Anchors.From(
             [new Interaction("x", EventType.Purchase, Latest, 1), new Interaction("y", EventType.Purchase, Latest.AddDays(-10), 1)], [], Profile);
 
-        var profile = anchors.ProfileVector(new Dictionary<string, float[]> { ["x"] = [1, 0], ["y"] = [0, 1] });
-
-        // 1·x + 0.5·y, normalised.
-        Assert.NotNull(profile);
-        Assert.Equal(1 / Math.Sqrt(1.25), profile[0], 5);
-        Assert.Equal(0.5 / Math.Sqrt(1.25), profile[1], 5);
-        Assert.Null(anchors.ProfileVector(new Dictionary<string, float[]>()));
-        Assert.Equal(0, Anchors.Context([]).Count);
+        // The index sums the anchors' vectors by these weights (IVectorIndex.WeightedMeanAsync): 1·x + 0.5·y.
+        Assert.Equal(["x", "y"], anchors.Weights.Keys);
+        Assert.Equal(1.0, anchors.Weights["x"], 9);
+        Assert.Equal(0.5, anchors.Weights["y"], 9);
+        Assert.Empty(Anchors.Context([]).Weights);
     }
 }
