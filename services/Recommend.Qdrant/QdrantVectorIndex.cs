@@ -305,6 +305,38 @@ public sealed class QdrantVectorIndex : IVectorIndex, IDisposable
             StringComparer.Ordinal);
     }
 
+    /// <summary>
+    /// One batch of queries, one per product, each confined to the points of <paramref name="among"/>: only the page's
+    /// few products need an anchor, so this reads their vectors and not every anchor's (the port's default would copy a
+    /// heavy customer's hundreds out of Qdrant a second time, after the profile). Ties go to whichever point Qdrant
+    /// ranks first.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>> NearestAmongAsync(
+        IReadOnlyCollection<string> productIds, IReadOnlyCollection<string> among, CancellationToken ct)
+    {
+        var nearest = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (productIds.Count == 0 || among.Count == 0)
+            return nearest;
+        var vectors = (await GetVectorsAsync(productIds, ct)).ToList();
+        if (vectors.Count == 0)
+            return nearest;
+        var amongOnly = new Filter
+        {
+            Must = { new Condition { HasId = new HasIdCondition { HasId = { among.Distinct(StringComparer.Ordinal).Select(id => (PointId)PointIds.ForProduct(id)) } } } },
+        };
+        var queries = vectors.Select(product => new QueryPoints
+        {
+            CollectionName = _options.Alias, Query = product.Value, Filter = amongOnly, Limit = 1, WithPayload = ProductIdOnly,
+        }).ToList();
+        var answers = await ReadAsync("query batch", token => _client.QueryBatchAsync(_options.Alias, queries, cancellationToken: token), ct);
+        for (var i = 0; i < vectors.Count; i++)
+        {
+            if (answers[i].Result.Count > 0)
+                nearest[vectors[i].Key] = answers[i].Result[0].Payload[PayloadFields.ProductId].StringValue;
+        }
+        return nearest;
+    }
+
     public async Task<IReadOnlySet<string>> FindIndexedAsync(IReadOnlyCollection<string> productIds, CancellationToken ct)
     {
         var (byPoint, points) = await RetrieveAsync(productIds, withVectors: false, ct);

@@ -230,6 +230,19 @@ public sealed class FakeQdrantState
         }
     }
 
+    /// <summary>Each query answered as <see cref="Query"/> answers it, in order, against the batch's collection.</summary>
+    public QueryBatchResponse QueryBatch(QueryBatchPoints request)
+    {
+        var response = new QueryBatchResponse();
+        foreach (var query in request.QueryPoints)
+        {
+            var single = query.Clone();
+            single.CollectionName = request.CollectionName;
+            response.Result.Add(new BatchResult { Result = { Query(single).Result } });
+        }
+        return response;
+    }
+
     public CountResponse Count(CountPoints request)
     {
         lock (_lock)

@@ -32,6 +32,7 @@ internal sealed class QdrantMethods(FakeQdrantState state, string? apiKey, Concu
         Bind(context, points, "Delete", DeletePoints.Parser, state.DeletePoints);
         Bind(context, points, "Get", GetPoints.Parser, state.GetPoints);
         Bind(context, points, "Query", QueryPoints.Parser, state.Query);
+        Bind(context, points, "QueryBatch", QueryBatchPoints.Parser, state.QueryBatch);
         Bind(context, points, "Count", CountPoints.Parser, state.Count);
         Bind(context, points, "CreateFieldIndex", CreateFieldIndexCollection.Parser, state.CreateFieldIndex);
         // Qdrant lets health checks through without a key, so load balancers can probe it.

@@ -85,9 +85,9 @@ public interface IVectorIndex
 
     /// <summary>
     /// For each of <paramref name="productIds"/>, the one of <paramref name="among"/> whose vector in the live version is
-    /// most similar to its own (the first of equals, in <paramref name="among"/>'s order): what a profile neighbour is
-    /// "because of". Products without a vector, or with none of <paramref name="among"/> indexed, are absent. Backends
-    /// that hold vectors in memory override this to compare in place.
+    /// most similar to its own (here the first of equals, in <paramref name="among"/>'s order): what a profile neighbour
+    /// is "because of". Products without a vector, or with none of <paramref name="among"/> indexed, are absent.
+    /// Backends override this to compare where the vectors are, without copying all of <paramref name="among"/> out.
     /// </summary>
     async Task<IReadOnlyDictionary<string, string>> NearestAmongAsync(
         IReadOnlyCollection<string> productIds, IReadOnlyCollection<string> among, CancellationToken ct)
