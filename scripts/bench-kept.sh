@@ -8,7 +8,8 @@
 # its stream's completion, which for a few calls comes after the client has its answer). Below the tail, what the
 # client sees beyond the second is the socket and the client itself.
 # Usage: scripts/bench-kept.sh DIR "recommend:100 recommend:200 similar:200 …" [seconds=20]
-# BENCH_HISTORY=FILE draws the users from FILE instead of DIR/buyers.csv.gz.
+# BENCH_HISTORY=FILE draws the users from FILE instead of DIR/buyers.csv.gz. BENCH_OFFSET=N numbers the first run's
+# requests from N (default 0): two builds compared from the same N ask the same questions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kept=${1:?usage: scripts/bench-kept.sh DIR \"call:rate …\" [seconds]}
@@ -64,7 +65,7 @@ for histogram in ("handler", "request"):
                                           if total else "no calls recorded"))
 PY
 }
-offset=0
+offset=${BENCH_OFFSET:-0}
 for run in $runs; do
   call=${run%%:*} rate=${run##*:}
   method=$(case $call in similar) echo SimilarProducts ;; recommend) echo Recommend ;; search) echo SearchProducts ;;
