@@ -276,9 +276,9 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
     /// <summary>Whether <paramref name="version"/> is held in memory now, for tests and status.</summary>
     public bool IsResident(string version) => Find(version).IsResident;
 
-    /// <summary>Whether <paramref name="version"/> is searched through a graph yet, and what the graph holds.</summary>
+    /// <summary>Whether <paramref name="version"/> is searched through a graph yet, and how many vectors the graph holds.</summary>
     public GraphStatus DescribeGraph(string version) =>
-        Find(version).Loaded is { } loaded ? Describe(loaded.Graph) : new GraphStatus(GraphState.None, 0, 0);
+        Find(version).Loaded is { } loaded ? Describe(loaded.Graph) : new GraphStatus(GraphState.None, 0);
 
     public Task<SearchIndexStatus> DescribeSearchAsync(string version, CancellationToken ct)
     {
@@ -294,8 +294,8 @@ public sealed class EmbeddedVectorIndex : IVectorIndex, IDisposable
 
     private static GraphStatus Describe(VersionGraph graph) =>
         graph.Ready is { } ready
-            ? new GraphStatus(GraphState.Ready, ready.Keys.Count, ready.Graph.MemoryBytes)
-            : new GraphStatus(graph.IsBuilding ? GraphState.Building : GraphState.None, 0, 0);
+            ? new GraphStatus(GraphState.Ready, ready.Keys.Count)
+            : new GraphStatus(graph.IsBuilding ? GraphState.Building : GraphState.None, 0);
 
     /// <summary>Completes once <paramref name="version"/> has the graph it needs (at once for small versions).</summary>
     public Task WaitForGraphAsync(string version, CancellationToken ct) => Find(version).Resident().Graph.WhenReadyAsync(ct);
@@ -435,7 +435,7 @@ public enum GraphState
     Ready,
 }
 
-public sealed record GraphStatus(GraphState State, long Vectors, long MemoryBytes);
+public sealed record GraphStatus(GraphState State, long Vectors);
 
 /// <summary>The ways a query can be answered, from the cheapest exact one to the graph.</summary>
 internal enum SearchPlan

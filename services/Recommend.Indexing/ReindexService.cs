@@ -132,6 +132,9 @@ public sealed class ReindexService(
         return progress;
     }
 
+    /// <summary>Whether a re-index job is running or waiting to resume: one job-store read, for what polls it.</summary>
+    public async Task<bool> IsReindexingAsync(CancellationToken ct) => await jobs.GetActiveJobAsync(ct) is not null;
+
     public async Task<IndexStatus> GetIndexStatusAsync(CancellationToken ct)
     {
         var versions = new List<IndexVersionStatus>();

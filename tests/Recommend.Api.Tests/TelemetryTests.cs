@@ -36,6 +36,7 @@ public sealed class TelemetryTests
         Assert.Matches("recommend_embedder_batches_total\\{[^}]*embedder=\"hashing-fallback\"", metrics);
         Assert.Matches("recommend_catalog_products\\{[^}]*\\} 2", metrics);
         Assert.Matches("recommend_index_vectors\\{[^}]*\\} 2", metrics);
+        Assert.Matches("recommend_reindex_active_jobs\\{[^}]*\\} 0", metrics);
         Assert.Contains("recommend_experiment_exposure_queue_depth", metrics);
         Assert.DoesNotContain("sku-telemetry", metrics);
         Assert.DoesNotContain("user-telemetry", metrics);

@@ -46,6 +46,8 @@ public sealed class GraphSearchTests : IDisposable
         Assert.Equal(precision, graph.Graph.Precision);
         // USearch names the distance kernel it chose for this precision on this CPU (logged for operators).
         Assert.Matches("^[a-z0-9]+$", graph.Graph.Kernel);
+        // Its memory, as the build and load log lines report it: at least a byte per dimension of every vector.
+        Assert.InRange(graph.Graph.MemoryBytes, catalog.Records.Count * Dimension, long.MaxValue);
         Assert.Equal(SearchPlan.Graph, index.PlanLive(ProductFilter.None));
         foreach (var query in catalog.Queries(40, seed: 2))
         {

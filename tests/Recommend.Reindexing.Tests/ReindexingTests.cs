@@ -240,6 +240,7 @@ public abstract class ReindexingTests : IAsyncLifetime
     public async Task A_second_start_is_refused_naming_the_running_job()
     {
         await SeedAsync(100);
+        Assert.False(await World.Reindex.IsReindexingAsync(None));
         World.Embedders.BeforeInference = (_, ct) => Task.Delay(20, ct);
         await World.Store.UpsertProductsAsync(Products(100).Select(p => p with { Title = p.Title + " new" }).ToList(), None);
         var first = await World.Reindex.StartAsync(Full(), None);
@@ -247,7 +248,10 @@ public abstract class ReindexingTests : IAsyncLifetime
         var refused = await Assert.ThrowsAsync<ReindexJobRunningException>(() => World.Reindex.StartAsync(Incremental(), None));
 
         Assert.Equal(first.Id, refused.JobId);
+        Assert.True(await World.Reindex.IsReindexingAsync(None));
         await World.Reindex.CancelAsync(first.Id, None);
+        await World.Reindex.WhenFinishedAsync(first.Id).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.False(await World.Reindex.IsReindexingAsync(None));
     }
 
     [Fact]

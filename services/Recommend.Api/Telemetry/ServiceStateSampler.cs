@@ -27,7 +27,7 @@ internal sealed class ServiceStateSampler(
                     metrics.Sampled(
                         await catalog.CountProductsAsync(stoppingToken),
                         live is null ? 0 : await index.CountAsync(live.Name, stoppingToken),
-                        (await reindex.GetIndexStatusAsync(stoppingToken)).ActiveJob is not null);
+                        await reindex.IsReindexingAsync(stoppingToken));
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {

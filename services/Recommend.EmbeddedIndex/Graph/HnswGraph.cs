@@ -91,7 +91,10 @@ internal sealed unsafe class HnswGraph : IDisposable
         }
     }
 
-    /// <summary>Bytes the native graph holds: vectors at its precision plus links.</summary>
+    /// <summary>
+    /// Bytes the native graph holds: vectors at its precision plus links. USearch visits every node to count them, so
+    /// only the build and load log lines ask, not status calls.
+    /// </summary>
     public long MemoryBytes
     {
         get

@@ -173,8 +173,8 @@ internal sealed class VersionGraph : IDisposable
         }
         _changesSinceSave = writtenAfterSnapshot.Count;
         Volatile.Write(ref _ready, ready);
-        _logger.LogInformation("Loaded the saved HNSW graph of index version {Version}: {Nodes} vectors ({Precision}, {Kernel} distances), {Changes} later changes applied",
-            _versionName, ready.Keys.Count, ready.Graph.Precision, ready.Graph.Kernel, writtenAfterSnapshot.Count);
+        _logger.LogInformation("Loaded the saved HNSW graph of index version {Version}: {Nodes} vectors ({Precision}, {Kernel} distances, {Megabytes} MB), {Changes} later changes applied",
+            _versionName, ready.Keys.Count, ready.Graph.Precision, ready.Graph.Kernel, ready.Graph.MemoryBytes / 1_000_000, writtenAfterSnapshot.Count);
         return null;
     }
 
@@ -287,8 +287,8 @@ internal sealed class VersionGraph : IDisposable
                 Volatile.Write(ref _ready, ready);
                 graph = null;
                 SaveSnapshot(ready);
-                _logger.LogInformation("Built the HNSW graph of index version {Version}: {Nodes} vectors in {Seconds:F1} s ({Precision}, {Kernel} distances), {Changes} later changes applied",
-                    _versionName, keys.Count, started.Elapsed.TotalSeconds, ready.Graph.Precision, ready.Graph.Kernel, changed.Count);
+                _logger.LogInformation("Built the HNSW graph of index version {Version}: {Nodes} vectors in {Seconds:F1} s ({Precision}, {Kernel} distances, {Megabytes} MB), {Changes} later changes applied",
+                    _versionName, keys.Count, started.Elapsed.TotalSeconds, ready.Graph.Precision, ready.Graph.Kernel, ready.Graph.MemoryBytes / 1_000_000, changed.Count);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
