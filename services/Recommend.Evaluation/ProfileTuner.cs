@@ -22,7 +22,7 @@ public static class ProfileTuner
         ("co_purchase_weight", (p, v) => p with { CoPurchaseWeight = v }, [0, 0.1, 0.2, 0.4, 0.8]),
         ("trending_weight", (p, v) => p with { TrendingWeight = v }, [0, 0.05, 0.1, 0.2, 0.3, 0.4]),
         ("profile_half_life_days", (p, v) => p with { ProfileHalfLife = TimeSpan.FromDays(v) }, [7, 15, 30, 60, 120]),
-        ("profile_interactions", (p, v) => p with { ProfileInteractions = (int)v }, [10, 30, 100, 200, 300]),
+        ("profile_interactions", (p, v) => p with { ProfileInteractions = (int)v }, [10, 30, 100, 150, 200, 300]),
         ("diversity_lambda", (p, v) => p with { DiversityLambda = v }, [0.6, 0.8, 0.9, 1]),
     ];
 
