@@ -185,10 +185,11 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
         // A filter that only excludes a few products (the one a similar-products call is about, a customer's purchases)
         // costs less as that many more unfiltered results, dropped below, than as a native-to-managed call per node the
         // walk visits.
-        var excludesOnly = filter.Categories.Count == 0 && filter.MinPrice is null && filter.MaxPrice is null && !filter.InStockOnly
-            && filter.ExcludeProductIds.Count <= ExclusionsAfterWalk;
-        var walkFilter = excludesOnly ? null : new RowFilter(this, graph.Keys, filter);
-        if (excludesOnly) fetch += filter.ExcludeProductIds.Count;
+        var dropAfterWalk = filter.ExcludesOnly && filter.ExcludeProductIds.Count <= ExclusionsAfterWalk;
+        IGraphFilter? walkFilter = dropAfterWalk ? null
+            : filter.ExcludesOnly ? new ExclusionFilter(graph.Keys, filter)
+            : new RowFilter(this, graph.Keys, filter);
+        if (dropAfterWalk) fetch += filter.ExcludeProductIds.Count;
         var keys = ArrayPool<ulong>.Shared.Rent(fetch);
         var distances = ArrayPool<float>.Shared.Rent(fetch);
         _lock.EnterReadLock();
@@ -201,7 +202,7 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
             {
                 if (graph.Keys.ProductOf(keys[i]) is not { } productId || !_rowOf.TryGetValue(productId, out var row))
                     continue;
-                if (excludesOnly && !filter.Matches(productId, _categories[row], _prices[row], _inStock[row]))
+                if (dropAfterWalk && !filter.Matches(productId, _categories[row], _prices[row], _inStock[row]))
                     continue;
                 var candidate = new VectorHit(productId, _vectors.Dot(row, unitQuery, scratch));
                 if (top.WouldKeep(candidate))
@@ -488,6 +489,16 @@ internal sealed class VectorMatrix(int dimension, VectorPrecision precision = Ve
             keys.ProductOf(key) is { } productId
             && matrix._rowOf.TryGetValue(productId, out var row)
             && filter.Matches(productId, matrix._categories[row], matrix._prices[row], matrix._inStock[row]);
+    }
+
+    /// <summary>
+    /// Only named products excluded (a heavy customer's purchases): no row is needed to decide, so a visited node costs
+    /// one lookup in the small excluded set, not one in the index's row map too. A node whose product left the rows
+    /// meanwhile is dropped after the walk, like any other.
+    /// </summary>
+    private sealed class ExclusionFilter(GraphKeys keys, ProductFilter filter) : IGraphFilter
+    {
+        public bool Accepts(ulong key) => keys.ProductOf(key) is { } productId && !filter.Excludes(productId);
     }
 
     private void MoveRow(int from, int to)

@@ -95,16 +95,18 @@ public sealed class GraphSearchTests : IDisposable
         }
     }
 
-    [Fact]
-    public async Task Excluding_a_few_products_drops_exactly_those_even_when_they_are_the_nearest()
+    [Theory]
+    [InlineData(30)] // few: dropped after an unfiltered walk
+    [InlineData(100)] // many: the walk itself skips them
+    public async Task Excluded_products_are_dropped_exactly_even_when_they_are_the_nearest(int excluded)
     {
         var catalog = Catalog.Generate(products: 3_000, seed: 5);
         // One build thread: two can leave a node weakly linked, and this test holds the walk to a recall bound.
         var index = await LiveIndexAsync(catalog, Options(buildThreads: 1));
         foreach (var query in catalog.Queries(10, seed: 5))
         {
-            // A few exclusions are dropped after an unfiltered walk; the nearest ones are what it would return first.
-            var nearest = catalog.Exact(query, 30, ProductFilter.None).Select(h => h.ProductId).ToList();
+            // The nearest products are what an unfiltered walk would return first.
+            var nearest = catalog.Exact(query, excluded, ProductFilter.None).Select(h => h.ProductId).ToList();
             var filter = Filter([], exclude: nearest);
             Assert.Equal(SearchPlan.Graph, index.PlanLive(filter));
             var hits = await index.SearchAsync(new VectorQuery(query, 20, filter), Ct);

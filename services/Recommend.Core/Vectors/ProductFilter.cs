@@ -15,7 +15,12 @@ public sealed record ProductFilter(
         && (MinPrice is not { } min || price >= min)
         && (MaxPrice is not { } max || price <= max)
         && (!InStockOnly || inStock)
-        && !Contains(ExcludeProductIds, productId);
+        && !Excludes(productId);
+
+    /// <summary>Whether this filter only excludes named products, so a product's payload cannot fail it.</summary>
+    public bool ExcludesOnly => Categories.Count == 0 && MinPrice is null && MaxPrice is null && !InStockOnly;
+
+    public bool Excludes(string productId) => Contains(ExcludeProductIds, productId);
 
     /// <summary>A set answers in O(1); Enumerable.Contains with a comparer would scan it (this runs per index row).</summary>
     private static bool Contains(IReadOnlyCollection<string> values, string value) =>
